@@ -1,0 +1,20 @@
+"""Python components the declarative manifest cannot express by itself.
+
+Each module holds one concern; the manifest refers to them by their full class names.
+"""
+
+from source_100ms.components.auth import ManagementTokenAuthenticator
+from source_100ms.components.error_handler import ManagementApiErrorHandler
+from source_100ms.components.extractors import MapValuesExtractor
+from source_100ms.components.transformations import (
+    PeerDurationTransformation,
+    TimestampPrecisionTransformation,
+)
+
+__all__ = [
+    "ManagementApiErrorHandler",
+    "ManagementTokenAuthenticator",
+    "MapValuesExtractor",
+    "PeerDurationTransformation",
+    "TimestampPrecisionTransformation",
+]

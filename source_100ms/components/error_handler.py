@@ -1,0 +1,97 @@
+"""Error handling for every request to the 100ms API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import InitVar, dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import (
+    DefaultErrorHandler,
+)
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+
+from source_100ms.components.auth import ManagementTokenAuthenticator
+
+
+def _endpoint(response: requests.Response) -> str:
+    """The URL without its query string: enough to name the endpoint, never a credential."""
+    parts = urlsplit(response.url or "")
+    return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path, "", ""))
+
+
+@dataclass
+class ManagementApiErrorHandler(DefaultErrorHandler):
+    """The manifest's error handler (filters, retries, backoff) plus two things a filter cannot express.
+
+    1. A 401 with app credentials first asks the CDK to renew the management token and retry
+       (`REFRESH_TOKEN_THEN_RETRY`); a 401 on a token that was itself minted after a 401, or on a pasted token,
+       is a config error telling the user which credential to check. The CDK's own message for a second 401
+       talks about OAuth, which would mislead a 100ms user.
+    2. A successful status whose body is not JSON (an HTML page from a proxy, a body cut short) is retried.
+       Left alone, the CDK's JSON decoder turns such a body into `{}`, which reads as "no more records" and
+       silently drops the rest of the list.
+
+    Everything else goes to the declarative response filters and the CDK's default mapping.
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        # Built from the same config, this authenticator shares the process-wide token cache with the
+        # requester's authenticator, so it can tell a renewed token from a stale one.
+        self._authenticator = ManagementTokenAuthenticator(config=self.config, parameters={})
+
+    def interpret_response(self, response_or_exception: Any) -> ErrorResolution:
+        if isinstance(response_or_exception, requests.Response):
+            response = response_or_exception
+            if response.status_code == 401:
+                return self._unauthorized(response)
+            if response.ok and not _is_json(response):
+                return ErrorResolution(
+                    response_action=ResponseAction.RETRY,
+                    failure_type=FailureType.transient_error,
+                    error_message=(
+                        f"100ms answered {_endpoint(response)} with a body that is not complete JSON "
+                        f"(content type {response.headers.get('Content-Type', 'unknown')!r}); retried until the "
+                        "retries ran out. This is usually a proxy or a network problem: run the sync again."
+                    ),
+                )
+        return super().interpret_response(response_or_exception)
+
+    def _unauthorized(self, response: requests.Response) -> ErrorResolution:
+        sent = response.request.headers.get("Authorization", "") if response.request is not None else ""
+        if self._authenticator.mints_tokens and not self._authenticator.rejected_after_renewal(sent):
+            return ErrorResolution(
+                response_action=ResponseAction.REFRESH_TOKEN_THEN_RETRY,
+                failure_type=FailureType.config_error,
+                error_message="100ms rejected the management token; minting a new one and retrying once.",
+            )
+        if self._authenticator.mints_tokens:
+            message = (
+                "100ms rejected the management token signed with your App Access Key and App Secret "
+                f"(401 on {_endpoint(response)}). Check that both come from the same app in the 100ms dashboard, "
+                "Developer section, and that the secret has not been rotated."
+            )
+        else:
+            message = (
+                f"100ms rejected the pasted management token (401 on {_endpoint(response)}): it has expired or "
+                "is not valid. Paste a new token from the 100ms dashboard, Developer section, or switch to "
+                "App Access Key and App Secret so that the connector mints and renews tokens itself."
+            )
+        return ErrorResolution(
+            response_action=ResponseAction.FAIL, failure_type=FailureType.config_error, error_message=message
+        )
+
+
+def _is_json(response: requests.Response) -> bool:
+    try:
+        orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return False
+    return True

@@ -1,0 +1,78 @@
+"""Record extraction for 100ms collections that are JSON objects keyed by id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import InitVar, dataclass, field
+from typing import Any
+
+import requests
+from airbyte_cdk.sources.declarative.decoders import Decoder, JsonDecoder
+from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+
+
+def _at(container: Any, path: list[str]) -> Any:
+    for key in path:
+        if not isinstance(container, Mapping):
+            return None
+        container = container.get(key)
+    return container
+
+
+@dataclass
+class MapValuesExtractor(RecordExtractor):
+    """One record per value of a JSON object keyed by id, with fields copied from the object's owner.
+
+    Why: 100ms returns peers (`GET /v2/active-rooms/{id}/peers`, each session's `peers`) and template
+    destinations (`rtmpDestinations`, `hlsDestinations`, ...) as objects keyed by id or name, not as arrays.
+    `DpathExtractor` and the CDK's `RecordExpander` only expand arrays, and neither can tag each row with the
+    map it came from. Example, with `container_path: [data]`, `maps: [{path: [peers]}]` and
+    `parent_fields: {session_id: id}`:
+
+        {"data": [{"id": "s1", "peers": {"p1": {"id": "p1"}, "p2": {"id": "p2"}}}]}
+        -> {"id": "p1", "session_id": "s1"}, {"id": "p2", "session_id": "s1"}
+
+    - `container_path`: where the owners are; empty means the response body itself, a path to an array means
+      each of its items.
+    - `maps`: the objects to flatten, each `{path: [...], fields: {name: constant}}`; `fields` are added to
+      every row of that map (for instance `destination_type: rtmp`).
+    - `key_field`: when set, the map key is stored under this name if the value does not already have it.
+    - `parent_fields`: `{row field: owner field}` copied from the owner onto each row.
+    """
+
+    maps: list[Mapping[str, Any]]
+    config: Mapping[str, Any]
+    parameters: InitVar[Mapping[str, Any]]
+    container_path: list[str] = field(default_factory=list)
+    key_field: str | None = None
+    parent_fields: Mapping[str, str] = field(default_factory=dict)
+    decoder: Decoder | None = None
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._decoder = self.decoder or JsonDecoder(parameters={})
+        self._maps = [(list(m["path"]), dict(m.get("fields") or {})) for m in self.maps]
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        for body in self._decoder.decode(response):
+            owners = _at(body, self.container_path) if self.container_path else [body]
+            if isinstance(owners, Mapping):
+                owners = [owners]
+            for owner in owners or []:
+                if isinstance(owner, Mapping):
+                    yield from self._rows(owner)
+
+    def _rows(self, owner: Mapping[str, Any]) -> Iterable[MutableMapping[Any, Any]]:
+        copied = {name: owner.get(source) for name, source in self.parent_fields.items()}
+        for path, constants in self._maps:
+            values = _at(owner, path)
+            if not isinstance(values, Mapping):
+                continue
+            for key, value in values.items():
+                if not isinstance(value, Mapping):
+                    continue
+                row = dict(value)
+                if self.key_field and row.get(self.key_field) in (None, ""):
+                    row[self.key_field] = key
+                row.update(constants)
+                row.update(copied)
+                yield row

@@ -1,0 +1,62 @@
+"""Record transformations for 100ms timestamps."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import InitVar, dataclass
+from datetime import datetime
+from typing import Any
+
+from airbyte_cdk.sources.declarative.transformations import RecordTransformation
+
+_FRACTION_OVER_MICROSECONDS = re.compile(r"(\.\d{6})\d+")
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def _parse(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value or value == ZERO_TIME:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@dataclass
+class TimestampPrecisionTransformation(RecordTransformation):
+    """Cuts fractional seconds beyond microseconds from the named timestamp fields.
+
+    Why: 100ms sends Go-style RFC 3339 times with 0 to 9 fractional digits
+    (`2023-02-23T10:12:00.78311898Z`). The CDK parses cursor values with `strptime`, whose `%f` takes at most
+    six digits, so a nanosecond time would fail the cursor. Microseconds are also the finest precision the
+    warehouses Airbyte writes to can hold. Example: `10:12:00.78311898Z` -> `10:12:00.783118Z`; values with six
+    digits or fewer, the zero time `0001-01-01T00:00:00Z` and nulls are left as they are.
+    """
+
+    fields: list[str]
+    parameters: InitVar[Mapping[str, Any]]
+
+    def transform(self, record: dict[str, Any], config=None, stream_state=None, stream_slice=None) -> None:
+        for name in self.fields:
+            value = record.get(name)
+            if isinstance(value, str) and len(value) > 27:
+                record[name] = _FRACTION_OVER_MICROSECONDS.sub(r"\1", value, count=1)
+
+
+@dataclass
+class PeerDurationTransformation(RecordTransformation):
+    """Adds `duration_seconds` to a session participant: `left_at - joined_at`, null while still in the room.
+
+    Why: the attendance question ("how long was each person there") needs time arithmetic on RFC 3339
+    strings with up to nine fractional digits, which Jinja interpolation in `AddFields` cannot do reliably.
+    Example: joined `11:17:01.816Z`, left `11:17:03.643Z` -> `duration_seconds: 1.827`.
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+
+    def transform(self, record: dict[str, Any], config=None, stream_state=None, stream_slice=None) -> None:
+        joined, left = _parse(record.get("joined_at")), _parse(record.get("left_at"))
+        record["duration_seconds"] = (
+            round((left - joined).total_seconds(), 3) if joined is not None and left is not None else None
+        )
