@@ -564,7 +564,10 @@ class Workspace:
         for k in range(n):
             pid = uuid4s(rng)
             name, uid = self._person()
-            joined = start + rng.randrange(1, 2 * NS) if k == 0 else self._uniform_ns(start, start + (horizon - start) // 2)
+            if k == 0:
+                joined = start + rng.randrange(1, 2 * NS)
+            else:
+                joined = self._uniform_ns(start, start + (horizon - start) // 2)
             peer = {
                 "id": pid,
                 "session_id": sid,
@@ -1001,7 +1004,8 @@ class Workspace:
                 room = self.rooms.objects[rid]
                 created = parse_ts(room["created_at"]) + rng.randrange(1, HOUR)
                 skid = object_id(created, rng)
-                key = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789") for _ in range(20))
+                alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+                key = "".join(rng.choice(alphabet) for _ in range(20))
                 self.stream_keys[rid] = {
                     "id": skid,
                     "key": key,
@@ -1090,7 +1094,10 @@ class Workspace:
         room_windows = []
         for created, enabled, tid in plans:
             if enabled:
-                updated = None if rng.random() < 0.15 else (created if rng.random() < 0.5 else self._uniform_ns(created, now))
+                if rng.random() < 0.15:
+                    updated = None
+                else:
+                    updated = created if rng.random() < 0.5 else self._uniform_ns(created, now)
                 win_end = now
             else:
                 disabled_at = created + int((now - created) * rng.uniform(0.3, 0.9))
@@ -1103,7 +1110,7 @@ class Workspace:
         self.rooms.finalize()
         # sessions per room
         weights = []
-        for room, ws, we in room_windows:
+        for _room, ws, we in room_windows:
             w = max(0, we - ws) * rng.uniform(0.3, 1.7)
             if rng.random() < 0.1 or we - ws < HOUR:
                 w = 0
@@ -1281,7 +1288,7 @@ class Workspace:
                  "browserRecordings": "browser_recording"}  # fmt: skip
         for tid, t in self.templates.objects.items():
             for key, kind in kinds.items():
-                for name in (t["destinations"].get(key) or {}):
+                for name in t["destinations"].get(key) or {}:
                     dests.append([tid, kind, name])
         gt["templates_destinations"] = sorted(dests)
         arp = []
@@ -1300,9 +1307,7 @@ class Workspace:
         gt["recording_assets"] = sorted(self.recording_assets.objects)
         gt["live_streams"] = sorted(self.live_streams.objects)
         gt["external_streams"] = sorted(self.external_streams.objects)
-        gt["room_codes"] = sorted(
-            c["code"] for rid in self.rooms_enabled for c in self.room_codes.get(rid, [])
-        )
+        gt["room_codes"] = sorted(c["code"] for rid in self.rooms_enabled for c in self.room_codes.get(rid, []))
         return gt
 
     def summary(self) -> dict[str, int]:
