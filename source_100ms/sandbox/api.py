@@ -17,6 +17,10 @@ import orjson
 from .data import DAY, NS, Workspace, fmt_ts, parse_ts
 
 
+class Raw(bytes):
+    """A response body already encoded as JSON."""
+
+
 class ApiError(Exception):
     def __init__(self, status: int, message: str, details: list[str] | None = None):
         super().__init__(message)
@@ -610,11 +614,12 @@ def list_events(ws: Workspace, params, query, cursors: EventCursors):
     total = n if idx is None else len(idx)
     end = min(offset + limit, total)
     sel = range(offset, end) if idx is None else idx[offset:end]
-    events = [ws.event(room_id, i) for i in sel]
+    ej = ws.event_json
+    events = ",".join([ej(room_id, i) for i in sel])
     nxt = ""
     if end < total:
         nxt = encode_token({"r": room_id, "n": n, "o": end, "t": snap, "f": list(filt)})
-    return 200, {"limit": limit, "total": total, "next": nxt, "events": events}
+    return 200, Raw(f'{{"limit":{limit},"total":{total},"next":"{nxt}","events":[{events}]}}'.encode())
 
 
 # --------------------------------------------------------------------------- routing

@@ -425,7 +425,7 @@ class _Handler(BaseHTTPRequestHandler):
                     status, obj = api.list_events(sb.workspace, params, query, sb.cursors)
                 else:
                     status, obj = fn(sb.workspace, params, query)
-                return status, orjson.dumps(obj)
+                return status, obj if isinstance(obj, api.Raw) else orjson.dumps(obj)
         except api.ApiError as e:
             return e.status, orjson.dumps(e.body)
         except Exception as e:  # a sandbox bug: say so loudly, answer 500
