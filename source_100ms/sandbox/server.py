@@ -44,7 +44,7 @@ HTML_502 = (
 )
 
 
-def mint_token(access_key: str, secret: str, **overrides) -> str:
+def mint_token(access_key: str, secret: str, /, **overrides) -> str:
     """A management token as the connector should mint it; ``overrides`` replace or (None) drop claims."""
     now = int(time.time())
     claims = {
