@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from airbyte_cdk.models import SyncMode
+import orjson
+
+from airbyte_cdk.models import AirbyteMessageSerializer, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
-from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover, read
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, _run_command, discover, make_file, read
 
 from source_100ms.source import Source100ms
 
@@ -28,3 +32,21 @@ def discover_catalog(config: dict[str, Any]) -> EntrypointOutput:
 def oid(n: int) -> str:
     """A 24-hex id; larger n sorts later, like a newer 100ms ObjectId."""
     return f"{0x65000000 + n:08x}{n:016x}"
+
+
+def check_connection(config: dict[str, Any]) -> EntrypointOutput:
+    with tempfile.TemporaryDirectory() as tmp:
+        config_file = make_file(Path(tmp) / "config.json", config)
+        return _run_command(Source100ms(None, config, None), ["check", "--config", config_file])
+
+
+def output_text(output: EntrypointOutput) -> str:
+    """Every message the connector printed, serialized as the platform would receive it."""
+    return "\n".join(
+        orjson.dumps(AirbyteMessageSerializer.dump(message)).decode() for message in output.get_message_iterator()
+    )
+
+
+def stream_error(output: EntrypointOutput):
+    """The error a stream failed with (the CDK adds a sync-level summary after it)."""
+    return next(m.trace.error for m in output.errors if m.trace.error.stream_descriptor is not None)
