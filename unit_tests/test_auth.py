@@ -4,8 +4,8 @@ import time
 
 import jwt
 import pytest
-
 from airbyte_cdk.models import FailureType
+
 from source_100ms.components import auth
 from unit_tests.fake_api import ACCESS_KEY, SECRET, FakeApi, claims, config, records
 from unit_tests.helpers import check_connection, oid, output_text, read_streams, stream_error
@@ -41,7 +41,10 @@ def test_given_token_near_expiry_when_asked_then_renewed(monkeypatch):
     monkeypatch.setattr(auth.time, "time", lambda: now + 24 * 3600 - 10 * 60)
     second = minter.current()
     assert second != first
-    assert jwt.decode(second, SECRET, algorithms=["HS256"], options={"verify_nbf": False, "verify_iat": False})["exp"] > now + 24 * 3600
+    assert (
+        jwt.decode(second, SECRET, algorithms=["HS256"], options={"verify_nbf": False, "verify_iat": False})["exp"]
+        > now + 24 * 3600
+    )
 
 
 def test_given_pasted_token_when_read_then_sent_as_is(requests_mock):
@@ -110,7 +113,9 @@ def test_given_incomplete_credentials_when_authenticator_built_then_config_error
 
 def test_given_forbidden_endpoint_when_read_then_config_error_names_it(requests_mock):
     requests_mock.get(
-        "https://api.100ms.live/v2/recordings", status_code=403, json={"code": 403, "message": "insufficient permissions"}
+        "https://api.100ms.live/v2/recordings",
+        status_code=403,
+        json={"code": 403, "message": "insufficient permissions"},
     )
     output = read_streams(config(), "recordings", expect_error=True)
     error = stream_error(output)

@@ -1,12 +1,12 @@
-from datetime import datetime, timedelta, timezone
-
 """What each stream asks 100ms for and the rows it makes of the answers."""
+
+from datetime import UTC, datetime, timedelta
 
 from unit_tests.fake_api import FakeApi, config, query, records
 from unit_tests.helpers import oid, read_streams
 
 ZERO = "0001-01-01T00:00:00Z"
-YESTERDAY = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.123456789Z")
+YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.123456789Z")
 
 
 def _rooms(n):

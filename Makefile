@@ -1,0 +1,36 @@
+# Everything runs from a local virtual environment made with Python 3.11.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install demo test unit integration lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 is required" if sys.version_info[:2] != (3, 11) else 0)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+## A full sync of every stream of a local sandbox workspace, with a summary.
+demo: install
+	$(BIN)/python -m source_100ms.tools.demo
+
+## Lint, then every test: unit tests (HTTP mocked) and integration tests (real process against the sandbox).
+test: install lint
+	$(BIN)/pytest
+
+unit: install
+	$(BIN)/pytest unit_tests
+
+integration: install
+	$(BIN)/pytest integration_tests
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) demo_output bench_output build dist *.egg-info

@@ -1,0 +1,1 @@
+"""Command-line tools around the Airbyte protocol: demo, preview, path suggestions."""
