@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from airbyte_cdk.models import AirbyteStateMessage, ConfiguredAirbyteCatalog
+from airbyte_cdk.models import (
+    AirbyteCatalog,
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    AirbyteStateMessage,
+    ConfiguredAirbyteCatalog,
+)
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
+
+from source_100ms.custom_streams import add_custom_streams
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
 
@@ -19,7 +30,13 @@ def load_manifest() -> dict[str, Any]:
 
 
 class Source100ms(ConcurrentDeclarativeSource):
-    """source-100ms: every stream is described in manifest.yaml."""
+    """source-100ms: every stream is described in manifest.yaml, plus the config's `custom_streams`.
+
+    Custom streams are added to the manifest dict here, before the CDK builds any stream, so they are
+    discovered and read like the built-in ones. Datetime macros are expanded once, with the instant the source
+    is built, so every request of a read uses the same `{now}`. A mistake in `custom_streams` is kept and raised
+    as a config error by `check`, `discover` and `read`, so that the platform shows it at the form.
+    """
 
     def __init__(
         self,
@@ -28,10 +45,38 @@ class Source100ms(ConcurrentDeclarativeSource):
         state: list[AirbyteStateMessage] | None = None,
         config_path: str | None = None,
     ) -> None:
+        manifest = load_manifest()
+        self.custom_streams_error: AirbyteTracedException | None = None
+        try:
+            manifest = add_custom_streams(manifest, config or {}, datetime.now(UTC))
+        except AirbyteTracedException as error:
+            self.custom_streams_error = error
         super().__init__(
             catalog=catalog or ConfiguredAirbyteCatalog(streams=[]),
             config=config or {},
             state=state or [],
-            source_config=load_manifest(),
+            source_config=manifest,
             config_path=config_path,
         )
+
+    def _raise_custom_streams_error(self) -> None:
+        if self.custom_streams_error is not None:
+            raise self.custom_streams_error
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        self._raise_custom_streams_error()
+        return super().check(logger, config)
+
+    def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
+        self._raise_custom_streams_error()
+        return super().discover(logger, config)
+
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: list[AirbyteStateMessage] | None = None,
+    ) -> Iterator[AirbyteMessage]:
+        self._raise_custom_streams_error()
+        yield from super().read(logger, config, catalog, state)
