@@ -26,7 +26,7 @@ import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -52,6 +52,11 @@ URL_SAFE = ":"
 URL_BASE = "{{ (config.get('api_url') or 'https://api.100ms.live').rstrip('/') }}"
 # The partition key suffix carrying a lookup value already escaped for the URL.
 URL_SUFFIX = "__url"
+
+
+def read_instant() -> datetime:
+    """The instant `{now}` stands for in one read (tests replace it)."""
+    return datetime.now(UTC)
 
 
 def config_error(message: str) -> AirbyteTracedException:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from airbyte_cdk.sources.declarative.concurrent_declarative_source import Concur
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
-from source_100ms.custom_streams import add_custom_streams
+from source_100ms import custom_streams
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
 
@@ -48,7 +47,7 @@ class Source100ms(ConcurrentDeclarativeSource):
         manifest = load_manifest()
         self.custom_streams_error: AirbyteTracedException | None = None
         try:
-            manifest = add_custom_streams(manifest, config or {}, datetime.now(UTC))
+            manifest = custom_streams.add_custom_streams(manifest, config or {}, custom_streams.read_instant())
         except AirbyteTracedException as error:
             self.custom_streams_error = error
         super().__init__(
