@@ -11,11 +11,11 @@ from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import jwt
-from jwt.warnings import InsecureKeyLengthWarning
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from jwt.warnings import InsecureKeyLengthWarning
 
 # 100ms's own samples mint tokens valid for 24 hours; the Node SDK back-dates `iat` by 10 seconds so that a
 # server clock slightly behind ours does not reject a token as "not yet valid".
@@ -163,6 +163,4 @@ class ManagementTokenAuthenticator(DeclarativeAuthenticator):
 
 
 def _config_error(message: str) -> AirbyteTracedException:
-    return AirbyteTracedException(
-        message=message, internal_message=message, failure_type=FailureType.config_error
-    )
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
