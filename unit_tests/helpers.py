@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from airbyte_cdk.models import AirbyteMessageSerializer, SyncMode
+from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, _run_command, discover, make_file, read
 
@@ -15,13 +15,24 @@ from source_100ms.source import Source100ms
 
 
 def read_streams(
-    config: dict[str, Any], *streams: str, mode: SyncMode = SyncMode.full_refresh, state=None, expect_error=False
+    config: dict[str, Any],
+    *streams: str,
+    mode: SyncMode = SyncMode.full_refresh,
+    state=None,
+    expect_error=False,
+    debug=False,
 ) -> EntrypointOutput:
     builder = CatalogBuilder()
     for stream in streams:
         builder.with_stream(stream, mode)
     catalog = builder.build()
-    return read(Source100ms(catalog, config, state), config, catalog, state, expecting_exception=expect_error)
+    source = Source100ms(catalog, config, state)
+    if not debug:
+        return read(source, config, catalog, state, expecting_exception=expect_error)
+    with tempfile.TemporaryDirectory() as tmp:
+        args = ["read", "--debug", "--config", make_file(Path(tmp) / "config.json", config)]
+        args += ["--catalog", make_file(Path(tmp) / "catalog.json", ConfiguredAirbyteCatalogSerializer.dump(catalog))]
+        return _run_command(source, args, expecting_exception=expect_error)
 
 
 def discover_catalog(config: dict[str, Any]) -> EntrypointOutput:

@@ -36,7 +36,8 @@ class ManagementApiErrorHandler(DefaultErrorHandler):
        Left alone, the CDK's JSON decoder turns such a body into `{}`, which reads as "no more records" and
        silently drops the rest of the list.
 
-    Everything else goes to the declarative response filters and the CDK's default mapping.
+    Everything else goes to the declarative response filters and the CDK's default mapping; a response that
+    is retried gets the endpoint in its message, which is what the user reads once the retries run out.
     """
 
     parameters: InitVar[Mapping[str, Any]]
@@ -62,7 +63,17 @@ class ManagementApiErrorHandler(DefaultErrorHandler):
                         "retries ran out. This is usually a proxy or a network problem: run the sync again."
                     ),
                 )
-        return super().interpret_response(response_or_exception)
+        resolution = super().interpret_response(response_or_exception)
+        if resolution.response_action in (ResponseAction.RETRY, ResponseAction.RATE_LIMITED) and isinstance(
+            response_or_exception, requests.Response
+        ):
+            # The CDK's message once retries run out is this one: say which endpoint kept failing.
+            resolution = ErrorResolution(
+                response_action=resolution.response_action,
+                failure_type=resolution.failure_type,
+                error_message=f"{_endpoint(response_or_exception)}: {resolution.error_message}",
+            )
+        return resolution
 
     def _unauthorized(self, response: requests.Response) -> ErrorResolution:
         sent = response.request.headers.get("Authorization", "") if response.request is not None else ""

@@ -295,7 +295,8 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address) -> None:
         exc = sys.exc_info()[1]
-        if isinstance(exc, ConnectionError | OSError):
+        # A reset or truncated fault closes the socket on purpose; the stdlib handler then trips on it.
+        if isinstance(exc, ConnectionError | OSError | ValueError):
             return
         traceback.print_exc()
 

@@ -59,9 +59,11 @@ class Run:
         return [m["trace"]["error"] for m in self.of_type("TRACE") if m["trace"].get("type") == "ERROR"]
 
 
-def run(command: str, config: dict[str, Any], *, catalog=None, state=None, timeout: float = 600) -> Run:
+def run(
+    command: str, config: dict[str, Any], *, catalog=None, state=None, timeout: float = 600, debug: bool = False
+) -> Run:
     with tempfile.TemporaryDirectory() as tmp:
-        args = [executable(), command]
+        args = [executable(), command] + (["--debug"] if debug else [])
         if command != "spec":
             config_path = Path(tmp, "config.json")
             config_path.write_text(json.dumps(config))
