@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
-from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
+from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
 from airbyte_cdk.models import (
     AirbyteErrorTraceMessage,
     AirbyteMessage,
     AirbyteMessageSerializer,
     AirbyteTraceMessage,
+    ConnectorSpecification,
     FailureType,
     TraceType,
     Type,
 )
+from airbyte_cdk.sources.utils.schema_helpers import split_config
 
+from source_100ms import config_checks
 from source_100ms.source import Source100ms
 
 TOOLS = {
@@ -50,6 +55,24 @@ def _source(args: list[str]) -> Source100ms | None:
         )
         print(orjson.dumps(AirbyteMessageSerializer.dump(trace)).decode())
         return None
+
+
+class Entrypoint100ms(AirbyteEntrypoint):
+    """The CDK's entry point, with config mistakes explained in plain sentences instead of JSON-schema jargon."""
+
+    @staticmethod
+    def validate_connection(source_spec: ConnectorSpecification, config: Mapping[str, Any]) -> None:
+        connector_config, _ = split_config(config)
+        config_checks.explain(connector_config, source_spec.connectionSpecification)
+
+
+def launch(source: Source100ms, args: list[str]) -> None:
+    """As `airbyte_cdk.entrypoint.launch`, with `Entrypoint100ms`."""
+    entrypoint = Entrypoint100ms(source)
+    parsed_args = entrypoint.parse_args(args)
+    with PRINT_BUFFER:
+        for message in entrypoint.run(parsed_args):
+            print(f"{message}\n", end="")
 
 
 def run() -> None:

@@ -13,12 +13,13 @@ from airbyte_cdk.models import (
     AirbyteMessage,
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
+    Status,
 )
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
-from source_100ms import custom_streams
+from source_100ms import config_checks, custom_streams
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
 
@@ -64,7 +65,27 @@ class Source100ms(ConcurrentDeclarativeSource):
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         self._raise_custom_streams_error()
-        return super().check(logger, config)
+        status = super().check(logger, config)
+        if status.status != Status.SUCCEEDED:
+            return status
+        for ids_field, stream in (("room_ids", "rooms"), ("template_ids", "templates")):
+            if config.get(ids_field):
+                unknown = config_checks.unknown_ids(config[ids_field], self._ids(stream, config))
+                if unknown:
+                    return AirbyteConnectionStatus(
+                        status=Status.FAILED,
+                        message=f"`{ids_field}` names {len(unknown)} id(s) this 100ms workspace does not have: "
+                        f"{', '.join(unknown)}. Correct or remove them, or leave `{ids_field}` empty to read all.",
+                    )
+        return status
+
+    def _ids(self, stream_name: str, config: Mapping[str, Any]) -> Iterator[str]:
+        """The ids of every record of a built-in list stream (rooms without the config's room filters)."""
+        unfiltered = {k: v for k, v in config.items() if k != "room_filters"}
+        stream = next(s for s in self.streams(unfiltered) if s.name == stream_name)
+        for partition in stream.generate_partitions():
+            for record in partition.read():
+                yield record.data["id"]
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         self._raise_custom_streams_error()
@@ -78,4 +99,8 @@ class Source100ms(ConcurrentDeclarativeSource):
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
         self._raise_custom_streams_error()
+        if any(s.stream.name == "analytics_events" for s in catalog.streams):
+            warning = config_checks.analytics_start_warning(config)
+            if warning:
+                logger.warning(warning)
         yield from super().read(logger, config, catalog, state)

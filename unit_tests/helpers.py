@@ -11,6 +11,7 @@ from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalo
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, _run_command, discover, make_file, read
 
+from source_100ms.run import Entrypoint100ms
 from source_100ms.source import Source100ms
 
 
@@ -47,7 +48,20 @@ def oid(n: int) -> str:
 def check_connection(config: dict[str, Any]) -> EntrypointOutput:
     with tempfile.TemporaryDirectory() as tmp:
         config_file = make_file(Path(tmp) / "config.json", config)
-        return _run_command(Source100ms(None, config, None), ["check", "--config", config_file])
+        return run_entrypoint(Source100ms(None, config, None), ["check", "--config", config_file])
+
+
+def run_entrypoint(source: Source100ms, args: list[str]) -> EntrypointOutput:
+    """Run a command through the connector's own entry point (`Entrypoint100ms`), as the executable does."""
+    entrypoint = Entrypoint100ms(source)
+    messages, error = [], None
+    try:
+        messages = list(entrypoint.run(entrypoint.parse_args(args)))
+    except Exception as exception:  # the executable would exit non-zero; tests inspect the messages
+        error = exception
+    output = EntrypointOutput(messages=messages)
+    output.error = error
+    return output
 
 
 def output_text(output: EntrypointOutput) -> str:

@@ -6,6 +6,7 @@ Each module holds one concern; the manifest refers to them by their full class n
 from source_100ms.components.auth import ManagementTokenAuthenticator
 from source_100ms.components.error_handler import ManagementApiErrorHandler
 from source_100ms.components.extractors import MapValuesExtractor
+from source_100ms.components.state import UnreadableStateReset
 from source_100ms.components.transformations import (
     PeerDurationTransformation,
     TimestampPrecisionTransformation,
@@ -17,4 +18,5 @@ __all__ = [
     "MapValuesExtractor",
     "PeerDurationTransformation",
     "TimestampPrecisionTransformation",
+    "UnreadableStateReset",
 ]

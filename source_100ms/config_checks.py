@@ -1,0 +1,90 @@
+"""Config mistakes explained to the person at the Airbyte form.
+
+The CDK validates the config against the spec and reports the raw JSON-schema message
+("'2024-01-01' does not match '^\\d{4}-...$'"); `explain` turns each kind of mistake into a sentence that
+names the field and the fix. `unknown_ids` checks, at `check`, that the room and template ids the config
+names exist in the workspace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+ANALYTICS_RETENTION = timedelta(days=30)
+DATE_FIELDS = {"start_date", "after", "before"}
+
+
+def _field(error: ValidationError) -> str:
+    path = [str(p) for p in error.absolute_path]
+    return ".".join(path) if path else "config"
+
+
+def _sentence(error: ValidationError) -> str:
+    field, leaf = _field(error), str(error.absolute_path[-1]) if error.absolute_path else ""
+    if error.validator == "required":
+        missing = error.message.split("'")[1]
+        if missing == "credentials":
+            return (
+                "Authentication is missing: set `credentials` to an App Access Key and App Secret (recommended) "
+                "or to a management token."
+            )
+        return f"`{field}.{missing}` is required." if field != "config" else f"`{missing}` is required."
+    if leaf == "credentials" or field.startswith("credentials"):
+        return (
+            "`credentials` must be either `auth_type: app_credentials` with `app_access_key` and `app_secret`, "
+            "or `auth_type: management_token` with `management_token`, all as text."
+        )
+    if leaf in DATE_FIELDS:
+        return f"`{field}` must be a UTC date-time such as 2024-01-01T00:00:00Z (got {error.instance!r})."
+    if leaf == "page_size":
+        return f"`page_size` must be a whole number from 10 to 100, as 100ms accepts (got {error.instance!r})."
+    if leaf == "num_workers":
+        return f"`num_workers` must be a whole number from 1 to 20 (got {error.instance!r})."
+    if leaf == "api_url":
+        return (
+            f"`api_url` must be an https:// address such as https://api.100ms.live; http:// is accepted only for "
+            f"localhost and 127.0.0.1 (got {error.instance!r})."
+        )
+    if leaf == "enabled" and field.startswith("room_filters"):
+        return f"`room_filters.enabled` must be `any`, `enabled` or `disabled` (got {error.instance!r})."
+    if error.validator == "type":
+        return f"`{field}` must be of type {error.validator_value} (got {type(error.instance).__name__})."
+    return f"`{field}`: {error.message}"
+
+
+def explain(config: Mapping[str, Any], spec_schema: Mapping[str, Any]) -> None:
+    """Raise a config error with a plain sentence for the first mistake in `config`, if any."""
+    error = best_match(Draft7Validator(spec_schema).iter_errors(config))
+    if error is not None:
+        message = f"Config validation error: {_sentence(error)}"
+        raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+
+
+def unknown_ids(wanted: Iterable[str], existing: Iterable[str]) -> list[str]:
+    known = set(existing)
+    return [i for i in wanted if i not in known]
+
+
+def analytics_start_warning(config: Mapping[str, Any], now: datetime | None = None) -> str | None:
+    """The warning for a `start_date` older than 100ms keeps analytics events, else None."""
+    start = config.get("start_date")
+    if not start:
+        return None
+    now = now or datetime.now(UTC)
+    try:
+        start_at = datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if start_at >= now - ANALYTICS_RETENTION:
+        return None
+    return (
+        f"start_date {start} is older than the 30 days of analytics events 100ms keeps: analytics_events starts "
+        f"at {(now - ANALYTICS_RETENTION).strftime('%Y-%m-%dT%H:%M:%SZ')}. Older events no longer exist at 100ms."
+    )
