@@ -3,20 +3,26 @@
 Each module holds one concern; the manifest refers to them by their full class names.
 """
 
+from source_100ms import cdk_patches
 from source_100ms.components.auth import ManagementTokenAuthenticator
 from source_100ms.components.error_handler import ManagementApiErrorHandler
-from source_100ms.components.extractors import MapValuesExtractor
+from source_100ms.components.extractors import MapValuesExtractor, TopLevelListExtractor
 from source_100ms.components.state import UnreadableStateReset
 from source_100ms.components.transformations import (
+    PartitionFieldsTransformation,
     PeerDurationTransformation,
     TimestampPrecisionTransformation,
 )
+
+cdk_patches.apply()
 
 __all__ = [
     "ManagementApiErrorHandler",
     "ManagementTokenAuthenticator",
     "MapValuesExtractor",
+    "PartitionFieldsTransformation",
     "PeerDurationTransformation",
     "TimestampPrecisionTransformation",
+    "TopLevelListExtractor",
     "UnreadableStateReset",
 ]

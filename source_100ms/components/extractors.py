@@ -76,3 +76,29 @@ class MapValuesExtractor(RecordExtractor):
                 row.update(constants)
                 row.update(copied)
                 yield row
+
+
+@dataclass
+class TopLevelListExtractor(RecordExtractor):
+    """The records of a 100ms list page: the array under one top-level key (`data`, `events`).
+
+    Why not `DpathExtractor(field_path: [data])`: it evaluates the path's interpolation and calls `dpath.get`,
+    which walks every value of the page, for each page; on a read of analytics events that was about 7% of the
+    connector's CPU. This reads the key directly from the decoded body. A body that is not an object, or a key
+    that is missing or null (100ms's end of list), gives no records. Example, with `key: events`:
+    `{"limit": 2, "next": "", "events": [{"id": "a"}, {"id": "b"}]}` -> `{"id": "a"}`, `{"id": "b"}`.
+    """
+
+    key: str
+    config: Mapping[str, Any]
+    parameters: InitVar[Mapping[str, Any]]
+    decoder: Decoder | None = None
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._decoder = self.decoder or JsonDecoder(parameters={})
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        for body in self._decoder.decode(response):
+            records = body.get(self.key) if isinstance(body, Mapping) else None
+            if isinstance(records, list):
+                yield from records

@@ -1,0 +1,66 @@
+"""The small Python components, on their own."""
+
+from datetime import UTC, datetime
+
+import pytest
+from airbyte_cdk.sources.declarative.datetime.datetime_parser import DatetimeParser
+from airbyte_cdk.sources.types import StreamSlice
+
+from source_100ms import cdk_patches
+from source_100ms.components import PartitionFieldsTransformation, TimestampPrecisionTransformation
+
+
+@pytest.mark.parametrize(
+    "value, fmt",
+    [
+        ("2024-05-01T10:00:00.5Z", "%Y-%m-%dT%H:%M:%S.%fZ"),
+        ("2024-05-01T10:00:00.123Z", "%Y-%m-%dT%H:%M:%S.%fZ"),
+        ("2024-05-01T10:00:00.123456Z", "%Y-%m-%dT%H:%M:%S.%fZ"),
+        ("2024-12-31T23:59:59Z", "%Y-%m-%dT%H:%M:%SZ"),
+        ("0001-01-01T00:00:00Z", "%Y-%m-%dT%H:%M:%SZ"),
+    ],
+)
+def test_given_rfc3339_value_when_fast_parse_then_same_datetime_as_strptime(value, fmt):
+    fast = DatetimeParser().parse(value, fmt)
+    slow = cdk_patches._original_parse(DatetimeParser(), value, fmt)
+    assert fast == slow and fast.tzinfo is not None and fast.utcoffset() == UTC.utcoffset(None)
+
+
+@pytest.mark.parametrize(
+    "value, fmt",
+    [
+        ("2024-05-01T10:00:00Z", "%Y-%m-%dT%H:%M:%S.%fZ"),  # no fraction: strptime's ValueError, not a guess
+        ("2024-05-01T10:00:00.1234567Z", "%Y-%m-%dT%H:%M:%S.%fZ"),  # seven digits
+        ("2024-02-30T10:00:00Z", "%Y-%m-%dT%H:%M:%SZ"),  # no such day
+        ("not-a-date", "%Y-%m-%dT%H:%M:%SZ"),
+    ],
+)
+def test_given_value_strptime_rejects_when_fast_parse_then_rejected_too(value, fmt):
+    with pytest.raises(ValueError):
+        DatetimeParser().parse(value, fmt)
+    with pytest.raises(ValueError):
+        cdk_patches._original_parse(DatetimeParser(), value, fmt)
+
+
+def test_given_other_format_when_parse_then_original_parser_used():
+    assert DatetimeParser().parse("1714557600", "%s") == datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+
+
+def test_given_nanoseconds_when_precision_transformation_then_cut_to_microseconds_only_there():
+    record = {"timestamp": "2023-02-23T10:12:00.78311898Z", "joined_at": "2023-02-23T10:12:00.78311898Z"}
+    TimestampPrecisionTransformation(fields=["timestamp"], parameters={}).transform(record)
+    assert record == {"timestamp": "2023-02-23T10:12:00.783118Z", "joined_at": "2023-02-23T10:12:00.78311898Z"}
+
+
+@pytest.mark.parametrize("value", ["2023-02-23T10:12:00.783Z", "0001-01-01T00:00:00Z", None, 5])
+def test_given_short_or_odd_values_when_precision_transformation_then_untouched(value):
+    record = {"timestamp": value}
+    TimestampPrecisionTransformation(fields=["timestamp"], parameters={}).transform(record)
+    assert record == {"timestamp": value}
+
+
+def test_given_all_digit_id_when_partition_fields_added_then_kept_as_text():
+    record = {"id": "e1"}
+    partition = StreamSlice(partition={"room_id": "650000010000000000000001"}, cursor_slice={})
+    PartitionFieldsTransformation(fields=["room_id"], parameters={}).transform(record, stream_slice=partition)
+    assert record == {"id": "e1", "room_id": "650000010000000000000001"}
