@@ -34,3 +34,7 @@ lint: install
 
 clean:
 	rm -rf $(VENV) demo_output bench_output build dist *.egg-info
+
+## The benchmark of DESIGN.md section 9 (not a test): throughput, latency-bound full sync, memory.
+bench: install
+	$(BIN)/python bench/run.py

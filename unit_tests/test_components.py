@@ -42,6 +42,19 @@ def test_given_value_strptime_rejects_when_fast_parse_then_rejected_too(value, f
         cdk_patches._original_parse(DatetimeParser(), value, fmt)
 
 
+@pytest.mark.parametrize(
+    "dt",
+    [
+        datetime(2024, 5, 1, 10, 0, 0, 123456, tzinfo=UTC),
+        datetime(2024, 12, 31, 23, 59, 59, tzinfo=UTC),
+        datetime(1, 1, 1, tzinfo=UTC),  # the zero time keeps strptime's own spelling
+    ],
+)
+def test_given_datetime_when_fast_format_then_same_text_as_strftime(dt):
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
+    assert DatetimeParser().format(dt, fmt) == cdk_patches._original_format(DatetimeParser(), dt, fmt)
+
+
 def test_given_other_format_when_parse_then_original_parser_used():
     assert DatetimeParser().parse("1714557600", "%s") == datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 

@@ -1,0 +1,177 @@
+"""The benchmark of DESIGN.md section 9: three figures, each a ratio taken in one run on the same machine.
+
+1. Throughput: `source-100ms read` of analytics events (one stream, `--events` records) against the raw floor
+   (`bench/raw_floor.py`: the same pages with one HTTP session, the same RECORD lines), as records per second.
+2. Latency-bound full sync: every stream of the medium workspace with 50 ms added to each request; wall time
+   against the critical path (the longest chain of requests that must follow each other, times 50 ms), and
+   requests made against the minimum (every list read once at 100 per page, a per-parent call only for
+   parents that can have children).
+3. Memory: peak RSS of a read of `--memory-events` analytics events, and of a quarter as many, to show it
+   stays flat as the record count grows.
+
+Usage: `make bench`, or `python bench/run.py [--events N] [--memory-events N] [--workers W ...] [--only ...]`.
+The sandbox serves from this process; the connector and the floor run as child processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from source_100ms.sandbox import Sandbox
+from source_100ms.tools import protocol
+
+HERE = Path(__file__).resolve().parent
+PAGE = 100
+LATENCY_MS = 50
+
+
+def _files(config: dict, catalog: dict) -> tuple[str, str]:
+    folder = tempfile.mkdtemp(prefix="bench-")
+    Path(folder, "config.json").write_text(json.dumps(config))
+    Path(folder, "catalog.json").write_text(json.dumps(catalog))
+    return str(Path(folder, "config.json")), str(Path(folder, "catalog.json"))
+
+
+def _timed(args: list[str]) -> tuple[int, float, int]:
+    """Run a child that prints Airbyte messages; return (records, seconds, peak RSS in KiB)."""
+    started = time.perf_counter()
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=1 << 20)
+    records = sum(1 for line in child.stdout if line.startswith(b'{"type":"RECORD"'))
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"{args[0]} exited with {child.returncode}")
+    return records, seconds, usage.ru_maxrss
+
+
+def _events_config(sandbox: Sandbox, workers: int) -> tuple[str, str]:
+    rooms = sorted(room for room, events in sandbox.workspace.room_events.items() if events.total)
+    config = dict(sandbox.config(), room_ids=rooms, page_size=PAGE, num_workers=workers)
+    catalog = protocol.configured_catalog(protocol.discover_catalog(config), ["analytics_events"])
+    return _files(config, catalog)
+
+
+def throughput(events: int, workers: int) -> dict:
+    with Sandbox(seed=3, scale="large", events_total=events) as sandbox:
+        config_path, catalog_path = _events_config(sandbox, workers)
+        floor_n, floor_s, _ = _timed([sys.executable, str(HERE / "raw_floor.py"), config_path])
+        read_n, read_s, _ = _timed([protocol.executable(), "read", "--config", config_path, "--catalog", catalog_path])
+    if floor_n != read_n:
+        raise SystemExit(f"the floor printed {floor_n} records and the connector {read_n}: not the same work")
+    return {"records": read_n, "floor_per_s": floor_n / floor_s, "connector_per_s": read_n / read_s,
+            "ratio": read_s / floor_s, "workers": workers}  # fmt: skip
+
+
+def _pages(n: int) -> int:
+    """Requests to read a list of n items at 100 per page: a full last page needs one more to see the end."""
+    return n // PAGE + 1
+
+
+def minimum_and_critical_path(sandbox: Sandbox, read_started: datetime) -> tuple[int, int]:
+    ws = sandbox.workspace
+    rooms = list(ws.rooms.objects.values())
+    enabled = [r["id"] for r in rooms if r["enabled"]]
+    sessions = list(ws.sessions.objects.values())
+    active = [s for s in sessions if s["active"]]
+    ended = [s for s in sessions if not s["active"]]
+    templates = len(ws.templates.objects)
+    events = [(ws.room_events[r].total if r in ws.room_events else 0) for r in {s["room_id"] for s in sessions}]
+    events_pages = [_pages(n) for n in events if n]
+    codes = [_pages(len(ws.room_codes.get(r, []))) for r in enabled]
+    lists = {
+        "rooms": [_pages(len(enabled)), _pages(len(rooms) - len(enabled))],
+        "templates": [_pages(templates)],
+        "sessions": [_pages(len(active)), _pages(len(ended))],
+        "recordings": [_pages(len(ws.recordings.objects))],
+        "recording_assets": [_pages(len(ws.recording_assets.objects))],
+        "live_streams": [_pages(len(ws.live_streams.objects))],
+        "external_streams": [_pages(len(ws.external_streams.objects))],
+    }
+    minimum = sum(sum(v) for v in lists.values())
+    minimum += 2 * templates  # settings and destinations of each template
+    minimum += len({s["room_id"] for s in active})  # peers of each active room
+    minimum += sum(events_pages) + sum(codes)
+    # the chains: a list's pages follow each other; a child request follows the parent page that named it
+    recent = [s for s in sessions if s["created_at"] >= (read_started - timedelta(days=30)).isoformat()]
+    chains = [max(v) for v in lists.values()]
+    chains += [lists["templates"][0] + 1, lists["sessions"][0] + 1, max(lists["rooms"][0], 1) + max(codes or [0])]
+    chains += [max(_pages(len(recent)), lists["sessions"][0]) + max(events_pages or [0])]
+    return minimum, max(chains)
+
+
+def latency_bound(workers: int) -> dict:
+    with Sandbox(seed=3, scale="medium", latency_ms=LATENCY_MS) as sandbox:
+        config = dict(sandbox.config(), num_workers=workers)
+        catalog = protocol.configured_catalog(protocol.discover_catalog(config))
+        config_path, catalog_path = _files(config, catalog)
+        sandbox.reset_counts()
+        started = datetime.now(UTC)
+        records, seconds, _ = _timed(
+            [protocol.executable(), "read", "--config", config_path, "--catalog", catalog_path]
+        )
+        counts = sandbox.request_counts()
+        minimum, chain = minimum_and_critical_path(sandbox, started)
+    made = sum(v for k, v in counts.items() if k.startswith("GET"))
+    critical = chain * LATENCY_MS / 1000
+    return {"records": records, "seconds": seconds, "critical_path_s": critical, "time_ratio": seconds / critical,
+            "requests": made, "minimum": minimum, "request_ratio": made / minimum, "workers": workers,
+            "by_endpoint": {k: v for k, v in sorted(counts.items()) if k.startswith("GET")}}  # fmt: skip
+
+
+def memory(events: int, workers: int) -> dict:
+    out = {}
+    for n in (events // 4, events):
+        with Sandbox(seed=3, scale="large", events_total=n) as sandbox:
+            config_path, catalog_path = _events_config(sandbox, workers)
+            read_n, seconds, peak_kib = _timed(
+                [protocol.executable(), "read", "--config", config_path, "--catalog", catalog_path]
+            )
+        out[read_n] = {"peak_rss_mib": peak_kib / 1024, "seconds": seconds}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=200_000, help="records of the throughput read")
+    parser.add_argument("--memory-events", type=int, default=1_000_000, help="records of the memory read")
+    parser.add_argument("--workers", type=int, nargs="+", default=[None], help="num_workers (default: the spec's)")
+    parser.add_argument("--only", choices=["throughput", "latency", "memory"], nargs="+")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    default_workers = json.loads(protocol.run("spec", {}).stdout_text.splitlines()[-1])["spec"][
+        "connectionSpecification"
+    ]["properties"]["num_workers"]["default"]
+    results: dict = {}
+    for workers in [w or default_workers for w in args.workers]:
+        if not args.only or "throughput" in args.only:
+            t = throughput(args.events, workers)
+            results.setdefault("throughput", []).append(t)
+            print(f"throughput  workers={workers}: {t['records']} records, connector {t['connector_per_s']:,.0f}/s, "
+                  f"raw floor {t['floor_per_s']:,.0f}/s: {t['ratio']:.2f}x the floor's time", flush=True)  # fmt: skip
+        if not args.only or "latency" in args.only:
+            lat = latency_bound(workers)
+            results.setdefault("latency", []).append(lat)
+            print(f"latency     workers={workers}: {lat['records']} records in {lat['seconds']:.1f} s, critical path "
+                  f"{lat['critical_path_s']:.1f} s: {lat['time_ratio']:.2f}x; {lat['requests']} requests, minimum "
+                  f"{lat['minimum']}: {lat['request_ratio']:.3f}x", flush=True)  # fmt: skip
+        if not args.only or "memory" in args.only:
+            mem = memory(args.memory_events, workers)
+            results.setdefault("memory", []).append({"workers": workers, "by_records": mem})
+            line = ", ".join(f"{n:,} records {v['peak_rss_mib']:.0f} MiB" for n, v in mem.items())
+            print(f"memory      workers={workers}: peak RSS {line}", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
