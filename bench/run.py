@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,17 +40,38 @@ def _files(config: dict, catalog: dict) -> tuple[str, str]:
     return str(Path(folder, "config.json")), str(Path(folder, "catalog.json"))
 
 
+def _watch_peak_rss(pid: int, peak: list[int], done: threading.Event) -> None:
+    """Keep the child's VmHWM (peak RSS since its exec) up to date until it exits.
+
+    Not `wait4`'s `ru_maxrss`: that counts the pages of this process, sandbox included, that the child
+    shared between fork and exec, and reported several hundred MiB the connector never used.
+    """
+    status = Path(f"/proc/{pid}/status")
+    while not done.is_set():
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak[0] = max(peak[0], int(line.split()[1]))
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        done.wait(0.2)
+
+
 def _timed(args: list[str]) -> tuple[int, float, int]:
     """Run a child that prints Airbyte messages; return (records, seconds, peak RSS in KiB)."""
     started = time.perf_counter()
     child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=1 << 20)
+    peak, done = [0], threading.Event()
+    watcher = threading.Thread(target=_watch_peak_rss, args=(child.pid, peak, done), daemon=True)
+    watcher.start()
     records = sum(1 for line in child.stdout if line.startswith(b'{"type":"RECORD"'))
-    _, status, usage = os.wait4(child.pid, 0)
+    done.set()
+    watcher.join()
+    child.wait()
     seconds = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         raise SystemExit(f"{args[0]} exited with {child.returncode}")
-    return records, seconds, usage.ru_maxrss
+    return records, seconds, peak[0]
 
 
 def _events_config(sandbox: Sandbox, workers: int) -> tuple[str, str]:
