@@ -82,8 +82,9 @@ def run() -> None:
 
         sys.exit(importlib.import_module(TOOLS[args[0]]).main(args[1:]))
     source = _source(args)
-    if source is not None:
-        launch(source, args)
+    if source is None:
+        sys.exit(1)
+    launch(source, args)
 
 
 if __name__ == "__main__":
