@@ -180,6 +180,15 @@ def test_given_rooms_with_recent_sessions_when_read_events_then_each_room_once_w
     assert any(q["active"] == ["true"] and "after" not in q for q in map(query, parent.request_history))
 
 
+def test_given_no_event_types_when_read_events_then_no_type_parameter_sent(requests_mock):
+    route = requests_mock.get(
+        "https://api.100ms.live/v2/analytics/events", json={"limit": 10, "total": 0, "next": "", "events": []}
+    )
+    read_streams(config(room_ids=["r1"]), "analytics_events")
+    assert route.call_count == 1
+    assert query(route.last_request) == {"room_id": ["r1"], "limit": ["10"]}
+
+
 def test_given_room_ids_when_read_room_codes_then_rooms_list_not_read(requests_mock):
     api = FakeApi(requests_mock)
     rooms_listing = api.list("/v2/rooms", [])

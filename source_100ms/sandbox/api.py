@@ -601,6 +601,9 @@ def list_events(ws: Workspace, params, query, cursors: EventCursors):
         f = doc["f"]
         filt = (tuple(f[0]), f[1], f[2], f[3])
     else:
+        # An empty `type=` is not "all types" at 100ms (undocumented): refuse it, so a client that sends one shows.
+        if any(not v.strip() for v in query.get("type", [])):
+            raise ApiError(400, "invalid event type ''", ["type must name an event type, e.g. track.add.success"])
         types = tuple(sorted({t for v in query.get("type", []) for t in v.split(",") if t}))
         filt = (types, q1(query, "session_id") or "", q1(query, "peer_id") or "", q1(query, "user_id") or "")
         re_ = ws.room_events.get(room_id)

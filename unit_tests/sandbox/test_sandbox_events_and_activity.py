@@ -29,6 +29,8 @@ def test_events_need_a_room_id_and_a_good_limit(client, sb):
         assert client.get("/v2/analytics/events", {"room_id": rid, "limit": bad})[0] == 400
     status, body = client.get("/v2/analytics/events", {"room_id": rid, "limit": 1})
     assert status == 200 and len(body["events"]) == 1 and body["next"]
+    status, body = client.get("/v2/analytics/events", {"room_id": rid, "type": ""})
+    assert status == 400 and "event type" in body["message"]
 
 
 def test_walking_events_of_every_room_gives_the_ground_truth(sb, client):
