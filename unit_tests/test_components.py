@@ -65,7 +65,13 @@ def test_given_nanoseconds_when_precision_transformation_then_cut_to_microsecond
     assert record == {"timestamp": "2023-02-23T10:12:00.783118Z", "joined_at": "2023-02-23T10:12:00.78311898Z"}
 
 
-@pytest.mark.parametrize("value", ["2023-02-23T10:12:00.783Z", "0001-01-01T00:00:00Z", None, 5])
+def test_given_zero_time_when_precision_transformation_then_null():
+    record = {"updated_at": "0001-01-01T00:00:00Z"}
+    TimestampPrecisionTransformation(fields=["updated_at"], parameters={}).transform(record)
+    assert record == {"updated_at": None}
+
+
+@pytest.mark.parametrize("value", ["2023-02-23T10:12:00.783Z", None, 5])
 def test_given_short_or_odd_values_when_precision_transformation_then_untouched(value):
     record = {"timestamp": value}
     TimestampPrecisionTransformation(fields=["timestamp"], parameters={}).transform(record)

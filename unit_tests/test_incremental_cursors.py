@@ -44,6 +44,15 @@ def test_given_sessions_around_the_cursor_when_read_then_only_equal_or_later_emi
     assert final["state"]["updated_at"] == "2024-05-10T12:00:01.500000Z"
 
 
+def test_given_unset_updated_at_when_read_sessions_then_kept_with_null_cursor(requests_mock):
+    sessions = [_session(1, "0001-01-01T00:00:00Z"), _session(2, "2024-05-10T13:00:00Z")]
+    FakeApi(requests_mock).list("/v2/sessions", lambda q: sessions if q["active"] == ["false"] else [])
+    output = read_streams(config(), "sessions", mode=SyncMode.incremental, state=_sessions_state(CURSOR))
+    rows = {r["id"]: r for r in records(output)}
+    assert sorted(rows) == [oid(1), oid(2)], "a session whose update time is unset is not dropped"
+    assert rows[oid(1)].get("updated_at") is None
+
+
 def _events(room: str, stamps: list[str]) -> list[dict]:
     return [{"id": f"{room}-{i}", "type": "track.add.success", "timestamp": t} for i, t in enumerate(stamps)]
 

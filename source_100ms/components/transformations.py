@@ -25,13 +25,15 @@ def _parse(value: Any) -> datetime | None:
 
 @dataclass
 class TimestampPrecisionTransformation(RecordTransformation):
-    """Cuts fractional seconds beyond microseconds from the named timestamp fields.
+    """Makes the named cursor fields readable by the CDK's cursor: microseconds at most, the unset time as null.
 
     Why: 100ms sends Go-style RFC 3339 times with 0 to 9 fractional digits
     (`2023-02-23T10:12:00.78311898Z`). The CDK parses cursor values with `strptime`, whose `%f` takes at most
-    six digits, so a nanosecond time would fail the cursor. Microseconds are also the finest precision the
-    warehouses Airbyte writes to can hold. Example: `10:12:00.78311898Z` -> `10:12:00.783118Z`; values with six
-    digits or fewer, the zero time `0001-01-01T00:00:00Z` and nulls are left as they are.
+    six digits, so a nanosecond time would fail the cursor; microseconds are also the finest precision the
+    warehouses Airbyte writes to can hold. 100ms writes an unset time as Go's zero time `0001-01-01T00:00:00Z`:
+    as a cursor value it is older than any start date, and the cursor would drop the record. As null it is
+    what it means (not set), and the CDK keeps a record without a cursor value. Examples:
+    `10:12:00.78311898Z` -> `10:12:00.783118Z`; `0001-01-01T00:00:00Z` -> null; six digits or fewer, as sent.
     """
 
     fields: list[str]
@@ -40,7 +42,9 @@ class TimestampPrecisionTransformation(RecordTransformation):
     def transform(self, record: dict[str, Any], config=None, stream_state=None, stream_slice=None) -> None:
         for name in self.fields:
             value = record.get(name)
-            if isinstance(value, str) and len(value) > 27:
+            if value == ZERO_TIME:
+                record[name] = None
+            elif isinstance(value, str) and len(value) > 27:
                 record[name] = _FRACTION_OVER_MICROSECONDS.sub(r"\1", value, count=1)
 
 
