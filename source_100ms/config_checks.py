@@ -21,6 +21,11 @@ ANALYTICS_RETENTION = timedelta(days=30)
 DATE_FIELDS = {"start_date", "after", "before"}
 
 
+def config_error(message: str) -> AirbyteTracedException:
+    """A mistake the user fixes in the configuration: the message is shown at the Airbyte form."""
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+
+
 def _field(error: ValidationError) -> str:
     path = [str(p) for p in error.absolute_path]
     return ".".join(path) if path else "config"
@@ -63,8 +68,7 @@ def explain(config: Mapping[str, Any], spec_schema: Mapping[str, Any]) -> None:
     """Raise a config error with a plain sentence for the first mistake in `config`, if any."""
     error = best_match(Draft7Validator(spec_schema).iter_errors(config))
     if error is not None:
-        message = f"Config validation error: {_sentence(error)}"
-        raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+        raise config_error(f"Config validation error: {_sentence(error)}")
 
 
 def unknown_ids(wanted: Iterable[str], existing: Iterable[str]) -> list[str]:

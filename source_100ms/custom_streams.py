@@ -31,9 +31,9 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import jsonpath_rfc9535
-from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.interpolation.interpolated_boolean import InterpolatedBoolean
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_100ms.config_checks import config_error
 
 DEFAULT_API_URL = "https://api.100ms.live"
 DEFAULT_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -57,10 +57,6 @@ URL_SUFFIX = "__url"
 def read_instant() -> datetime:
     """The instant `{now}` stands for in one read (tests replace it)."""
     return datetime.now(UTC)
-
-
-def config_error(message: str) -> AirbyteTracedException:
-    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
 
 
 # ---------------------------------------------------------------------------------------------- macros

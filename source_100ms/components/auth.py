@@ -11,11 +11,11 @@ from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import jwt
-from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from jwt.warnings import InsecureKeyLengthWarning
+
+from source_100ms.config_checks import config_error
 
 # 100ms's own samples mint tokens valid for 24 hours; the Node SDK back-dates `iat` by 10 seconds so that a
 # server clock slightly behind ours does not reject a token as "not yet valid".
@@ -115,7 +115,7 @@ class ManagementTokenAuthenticator(DeclarativeAuthenticator):
             access_key = str(credentials.get("app_access_key") or "").strip()
             secret = str(credentials.get("app_secret") or "").strip()
             if not access_key or not secret:
-                raise _config_error(
+                raise config_error(
                     "Both the App Access Key and the App Secret are required: copy them from the 100ms "
                     "dashboard, Developer section."
                 )
@@ -124,13 +124,13 @@ class ManagementTokenAuthenticator(DeclarativeAuthenticator):
         elif auth_type == "management_token":
             self._pasted_token = str(credentials.get("management_token") or "").strip()
             if not self._pasted_token:
-                raise _config_error(
+                raise config_error(
                     "The management token is empty: paste a token from the 100ms dashboard, Developer section, "
                     "or switch to App Access Key and Secret so that the connector mints its own tokens."
                 )
             add_to_secrets(self._pasted_token)
         else:
-            raise _config_error(
+            raise config_error(
                 "Choose how to authenticate: `credentials.auth_type` must be `app_credentials` (recommended) "
                 "or `management_token`."
             )
@@ -160,7 +160,3 @@ class ManagementTokenAuthenticator(DeclarativeAuthenticator):
             return True
         token = authorization_header.removeprefix("Bearer ").strip()
         return self._minter.was_minted_after_rejection(token)
-
-
-def _config_error(message: str) -> AirbyteTracedException:
-    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
