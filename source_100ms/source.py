@@ -68,21 +68,24 @@ class Source100ms(ConcurrentDeclarativeSource):
         status = super().check(logger, config)
         if status.status != Status.SUCCEEDED:
             return status
-        for ids_field, stream in (("room_ids", "rooms"), ("template_ids", "templates")):
-            if config.get(ids_field):
-                unknown = config_checks.unknown_ids(config[ids_field], self._ids(stream, config))
-                if unknown:
-                    return AirbyteConnectionStatus(
-                        status=Status.FAILED,
-                        message=f"`{ids_field}` names {len(unknown)} id(s) this 100ms workspace does not have: "
-                        f"{', '.join(unknown)}. Correct or remove them, or leave `{ids_field}` empty to read all.",
-                    )
+        wanted = [(f, s) for f, s in (("room_ids", "rooms"), ("template_ids", "templates")) if config.get(f)]
+        if not wanted:
+            return status
+        # Rooms are listed without the config's room filters: an id outside them still exists.
+        streams = {s.name: s for s in self.streams({k: v for k, v in config.items() if k != "room_filters"})}
+        for ids_field, stream in wanted:
+            unknown = config_checks.unknown_ids(config[ids_field], self._ids(streams[stream]))
+            if unknown:
+                return AirbyteConnectionStatus(
+                    status=Status.FAILED,
+                    message=f"`{ids_field}` names {len(unknown)} id(s) this 100ms workspace does not have: "
+                    f"{', '.join(unknown)}. Correct or remove them, or leave `{ids_field}` empty to read all.",
+                )
         return status
 
-    def _ids(self, stream_name: str, config: Mapping[str, Any]) -> Iterator[str]:
-        """The ids of every record of a built-in list stream (rooms without the config's room filters)."""
-        unfiltered = {k: v for k, v in config.items() if k != "room_filters"}
-        stream = next(s for s in self.streams(unfiltered) if s.name == stream_name)
+    @staticmethod
+    def _ids(stream: Any) -> Iterator[str]:
+        """The ids of every record of a built-in list stream."""
         for partition in stream.generate_partitions():
             for record in partition.read():
                 yield record.data["id"]
