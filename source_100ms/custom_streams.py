@@ -454,6 +454,7 @@ def custom_stream_definition(
     }
     retriever: dict[str, Any] = {
         "type": "SimpleRetriever",
+        "decoder": {"$ref": "#/definitions/decoder"},
         "requester": requester,
         "record_selector": {
             "type": "RecordSelector",

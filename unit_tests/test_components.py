@@ -83,3 +83,46 @@ def test_given_all_digit_id_when_partition_fields_added_then_kept_as_text():
     partition = StreamSlice(partition={"room_id": "650000010000000000000001"}, cursor_slice={})
     PartitionFieldsTransformation(fields=["room_id"], parameters={}).transform(record, stream_slice=partition)
     assert record == {"id": "e1", "room_id": "650000010000000000000001"}
+
+
+def test_given_slice_when_hashed_twice_then_same_value_as_cdk_and_computed_once(monkeypatch):
+    stream_slice = StreamSlice(partition={"room_id": "r1", "parent_slice": {}}, cursor_slice={"start": "a"})
+    expected = cdk_patches._original_slice_hash(stream_slice)
+    calls = []
+    monkeypatch.setattr(cdk_patches, "_original_slice_hash", lambda s: calls.append(s) or expected)
+    assert stream_slice.__hash__() == expected and stream_slice.__hash__() == expected
+    assert len(calls) == 1
+    # equal slices still hash equal, so dict lookups by an equal slice find the same entry
+    twin = StreamSlice(partition={"room_id": "r1", "parent_slice": {}}, cursor_slice={"start": "a"})
+    assert {stream_slice: 1}[twin] == 1
+    assert StreamSlice(partition={"room_id": "r2"}, cursor_slice={}) not in {stream_slice: 1}
+
+
+def test_given_partitions_when_keyed_then_cdk_keys_and_one_serialisation_per_mapping(monkeypatch):
+    from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor import ConcurrentPerPartitionCursor
+    from airbyte_cdk.sources.streams.checkpoint.per_partition_key_serializer import PerPartitionKeySerializer
+
+    cursor = object.__new__(ConcurrentPerPartitionCursor)  # only the key method is exercised
+    cursor._partition_serializer = PerPartitionKeySerializer()
+    serialised = []
+    original = cdk_patches._original_partition_key
+    monkeypatch.setattr(cdk_patches, "_original_partition_key", lambda c, p: serialised.append(p) or original(c, p))
+    first, second = {"room_id": "r1"}, {"room_id": "r2", "parent_slice": {"x": 1}}
+    for _ in range(3):
+        assert cursor._to_partition_key(first) == '{"room_id":"r1"}'
+        assert cursor._to_partition_key(second) == '{"parent_slice":{"x":1},"room_id":"r2"}'
+    assert serialised == [first, second]
+    # an equal but distinct mapping is serialised on its own, never confused with a remembered one
+    assert cursor._to_partition_key({"room_id": "r1"}) == '{"room_id":"r1"}' and len(serialised) == 3
+
+
+def test_given_many_partitions_when_keyed_then_memory_bounded():
+    from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor import ConcurrentPerPartitionCursor
+    from airbyte_cdk.sources.streams.checkpoint.per_partition_key_serializer import PerPartitionKeySerializer
+
+    cursor = object.__new__(ConcurrentPerPartitionCursor)
+    cursor._partition_serializer = PerPartitionKeySerializer()
+    partitions = [{"room_id": f"r{i}"} for i in range(3 * cdk_patches._PARTITION_KEYS_KEPT)]
+    keys = [cursor._to_partition_key(p) for p in partitions]
+    assert keys == [f'{{"room_id":"r{i}"}}' for i in range(len(partitions))]
+    assert len(cursor.__dict__["_partition_keys_100ms"]) <= cdk_patches._PARTITION_KEYS_KEPT

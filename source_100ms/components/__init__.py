@@ -5,6 +5,7 @@ Each module holds one concern; the manifest refers to them by their full class n
 
 from source_100ms import cdk_patches
 from source_100ms.components.auth import ManagementTokenAuthenticator
+from source_100ms.components.decoder import ParsedBodyDecoder
 from source_100ms.components.error_handler import ManagementApiErrorHandler
 from source_100ms.components.extractors import MapValuesExtractor, TopLevelListExtractor
 from source_100ms.components.state import UnreadableStateReset
@@ -20,6 +21,7 @@ __all__ = [
     "ManagementApiErrorHandler",
     "ManagementTokenAuthenticator",
     "MapValuesExtractor",
+    "ParsedBodyDecoder",
     "PartitionFieldsTransformation",
     "PeerDurationTransformation",
     "TimestampPrecisionTransformation",

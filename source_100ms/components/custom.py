@@ -11,12 +11,14 @@ from urllib.parse import quote
 
 import jsonpath_rfc9535
 import requests
-from airbyte_cdk.sources.declarative.decoders import Decoder, JsonDecoder
+from airbyte_cdk.sources.declarative.decoders import Decoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.partition_routers.partition_router import PartitionRouter
 from airbyte_cdk.sources.declarative.partition_routers.substream_partition_router import SubstreamPartitionRouter
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
+
+from source_100ms.components.decoder import ParsedBodyDecoder
 
 # Same escaping as `source_100ms.custom_streams` (kept here to avoid an import cycle with the components).
 URL_SAFE = ":"
@@ -50,7 +52,7 @@ class JsonPathRecordExtractor(RecordExtractor):
     decoder: Decoder | None = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._decoder = self.decoder or JsonDecoder(parameters={})
+        self._decoder = self.decoder or ParsedBodyDecoder(parameters={})
         self._records = jsonpath_rfc9535.compile(self.record_path or "$")
         self._metadata = jsonpath_rfc9535.compile(self.metadata_path) if self.metadata_path else None
 

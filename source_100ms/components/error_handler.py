@@ -16,6 +16,7 @@ from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_han
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 
 from source_100ms.components.auth import ManagementTokenAuthenticator
+from source_100ms.components.decoder import parsed_body
 
 
 def _endpoint(response: requests.Response) -> str:
@@ -102,7 +103,7 @@ class ManagementApiErrorHandler(DefaultErrorHandler):
 
 def _is_json(response: requests.Response) -> bool:
     try:
-        orjson.loads(response.content)
+        parsed_body(response)
     except orjson.JSONDecodeError:
         return False
     return True

@@ -7,8 +7,10 @@ from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import requests
-from airbyte_cdk.sources.declarative.decoders import Decoder, JsonDecoder
+from airbyte_cdk.sources.declarative.decoders import Decoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+
+from source_100ms.components.decoder import ParsedBodyDecoder
 
 
 def _at(container: Any, path: list[str]) -> Any:
@@ -49,7 +51,7 @@ class MapValuesExtractor(RecordExtractor):
     decoder: Decoder | None = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._decoder = self.decoder or JsonDecoder(parameters={})
+        self._decoder = self.decoder or ParsedBodyDecoder(parameters={})
         self._maps = [(list(m["path"]), dict(m.get("fields") or {})) for m in self.maps]
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
@@ -95,7 +97,7 @@ class TopLevelListExtractor(RecordExtractor):
     decoder: Decoder | None = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._decoder = self.decoder or JsonDecoder(parameters={})
+        self._decoder = self.decoder or ParsedBodyDecoder(parameters={})
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
         for body in self._decoder.decode(response):
