@@ -126,3 +126,15 @@ def test_given_many_partitions_when_keyed_then_memory_bounded():
     keys = [cursor._to_partition_key(p) for p in partitions]
     assert keys == [f'{{"room_id":"r{i}"}}' for i in range(len(partitions))]
     assert len(cursor.__dict__["_partition_keys_100ms"]) <= cdk_patches._PARTITION_KEYS_KEPT
+
+
+def test_given_same_string_parsed_again_when_parse_then_kept_result_and_other_values_parsed_anew(monkeypatch):
+    calls = []
+    original = cdk_patches._original_parse
+    monkeypatch.setattr(cdk_patches, "_original_parse", lambda s, d, f: calls.append(d) or original(s, d, f))
+    parser, fmt = DatetimeParser(), "%Y-%m-%d"  # not a fast format: every real parse reaches the original
+    value = "2024-05-01"
+    assert parser.parse(value, fmt) == parser.parse(value, fmt) == datetime(2024, 5, 1, tzinfo=UTC)
+    assert calls == [value]
+    assert parser.parse("2024-05-02", fmt) == datetime(2024, 5, 2, tzinfo=UTC) and len(calls) == 2
+    assert parser.parse(value, "%Y-%d-%m") == datetime(2024, 1, 5, tzinfo=UTC) and len(calls) == 3
