@@ -20,6 +20,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
 from source_100ms import config_checks, custom_streams
+from source_100ms.components import shared_pages
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
 
@@ -89,6 +90,11 @@ class Source100ms(ConcurrentDeclarativeSource):
         for partition in stream.generate_partitions():
             for record in partition.read():
                 yield record.data["id"]
+
+    def streams(self, config: Mapping[str, Any]) -> list[Any]:
+        # The list pages several streams read are fetched once per build, so once per read.
+        with shared_pages.one_store_per_build():
+            return super().streams(config)
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         self._raise_custom_streams_error()

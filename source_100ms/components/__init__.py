@@ -8,6 +8,7 @@ from source_100ms.components.auth import ManagementTokenAuthenticator
 from source_100ms.components.decoder import ParsedBodyDecoder
 from source_100ms.components.error_handler import ManagementApiErrorHandler
 from source_100ms.components.extractors import MapValuesExtractor, TopLevelListExtractor
+from source_100ms.components.shared_pages import SharedPagesRequester
 from source_100ms.components.state import UnreadableStateReset
 from source_100ms.components.transformations import (
     PartitionFieldsTransformation,
@@ -24,6 +25,7 @@ __all__ = [
     "ParsedBodyDecoder",
     "PartitionFieldsTransformation",
     "PeerDurationTransformation",
+    "SharedPagesRequester",
     "TimestampPrecisionTransformation",
     "TopLevelListExtractor",
     "UnreadableStateReset",
