@@ -138,3 +138,19 @@ def test_given_same_string_parsed_again_when_parse_then_kept_result_and_other_va
     assert calls == [value]
     assert parser.parse("2024-05-02", fmt) == datetime(2024, 5, 2, tzinfo=UTC) and len(calls) == 2
     assert parser.parse(value, "%Y-%d-%m") == datetime(2024, 1, 5, tzinfo=UTC) and len(calls) == 3
+
+
+def test_given_the_executable_when_run_then_gil_switch_interval_set_before_reading(monkeypatch, capsys):
+    import sys
+
+    from source_100ms import run as run_module
+
+    monkeypatch.setattr(sys, "argv", ["source-100ms", "spec"])
+    previous = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)
+        run_module.run()
+        assert sys.getswitchinterval() == pytest.approx(run_module.SWITCH_INTERVAL_SECONDS)
+    finally:
+        sys.setswitchinterval(previous)
+    assert '"type":"SPEC"' in capsys.readouterr().out
