@@ -154,3 +154,32 @@ def test_given_the_executable_when_run_then_gil_switch_interval_set_before_readi
     finally:
         sys.setswitchinterval(previous)
     assert '"type":"SPEC"' in capsys.readouterr().out
+
+
+def test_given_queue_items_when_handled_then_records_to_on_record_and_others_as_the_cdk_does():
+    from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
+    from airbyte_cdk.sources.concurrent_source.partition_generation_completed_sentinel import (
+        PartitionGenerationCompletedSentinel,
+    )
+    from airbyte_cdk.sources.types import Record
+
+    class Processor:
+        def __init__(self):
+            self.calls = []
+
+        def on_record(self, record):
+            self.calls.append(("record", record.data["id"]))
+            yield f"message {record.data['id']}"
+
+        def on_partition_generation_completed(self, sentinel):
+            self.calls.append(("generated", sentinel.stream))
+            yield "generation done"
+
+    source, processor = object.__new__(ConcurrentSource), Processor()
+    record = Record(data={"id": "e1"}, stream_name="analytics_events")
+    sentinel = PartitionGenerationCompletedSentinel(stream="analytics_events")
+    assert list(source._handle_item(record, processor)) == ["message e1"]
+    assert list(source._handle_item(sentinel, processor)) == ["generation done"]
+    assert processor.calls == [("record", "e1"), ("generated", "analytics_events")]
+    with pytest.raises(ValueError, match="Unknown queue item type"):
+        list(source._handle_item(object(), processor))
