@@ -26,6 +26,11 @@ the key is remembered per mapping object (the mapping itself is held, so its id 
 types in turn with `isinstance`, four of them abstract classes (slow checks), and a record, by far the most
 common item, is tested last. Records are handed to the same `on_record` first; any other item takes the
 CDK's own path, so the order of the other tests is unchanged.
+
+5. Parent keys. `SubstreamPartitionRouter` reads each parent record's key (`room_id`, `id`) with `dpath.get`,
+which walks the whole record to match the path as a glob: 64 microseconds for a session with seven
+participants, for every session a parent read lists. For a key with no separator or glob character in a
+dict, that is the dict's own lookup; every other call goes to `dpath`.
 """
 
 from __future__ import annotations
@@ -34,9 +39,11 @@ import re
 import threading
 from datetime import datetime
 
+import dpath
 from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
 from airbyte_cdk.sources.declarative.datetime.datetime_parser import DatetimeParser
 from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor import ConcurrentPerPartitionCursor
+from airbyte_cdk.sources.declarative.partition_routers import substream_partition_router
 from airbyte_cdk.sources.types import Record, StreamSlice
 
 # strptime's `%f` takes one to six digits; `%S` two.
@@ -105,9 +112,36 @@ def _handle_item(self: ConcurrentSource, queue_item, concurrent_stream_processor
     return _original_handle_item(self, queue_item, concurrent_stream_processor)
 
 
+_GLOB_OR_SEPARATOR = re.compile(r"[/*?\[\]]")
+_NO_DEFAULT = object()
+
+
+class _PlainKeyDpath:
+    """`dpath` as `substream_partition_router` uses it, with `get` of a plain key in a dict as a lookup."""
+
+    @staticmethod
+    def get(obj, glob, separator="/", default=_NO_DEFAULT):
+        if (
+            default is not _NO_DEFAULT
+            and separator == "/"
+            and type(obj) is dict
+            and type(glob) is str
+            and glob
+            and not _GLOB_OR_SEPARATOR.search(glob)
+        ):
+            return obj.get(glob, default)
+        if default is _NO_DEFAULT:
+            return dpath.get(obj, glob, separator=separator)
+        return dpath.get(obj, glob, separator=separator, default=default)
+
+    def __getattr__(self, name: str):
+        return getattr(dpath, name)
+
+
 def apply() -> None:
     DatetimeParser.parse = _parse
     DatetimeParser.format = _format
     StreamSlice.__hash__ = _slice_hash
     ConcurrentPerPartitionCursor._to_partition_key = _partition_key
     ConcurrentSource._handle_item = _handle_item
+    substream_partition_router.dpath = _PlainKeyDpath()

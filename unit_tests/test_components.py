@@ -183,3 +183,32 @@ def test_given_queue_items_when_handled_then_records_to_on_record_and_others_as_
     assert processor.calls == [("record", "e1"), ("generated", "analytics_events")]
     with pytest.raises(ValueError, match="Unknown queue item type"):
         list(source._handle_item(object(), processor))
+
+
+@pytest.mark.parametrize(
+    "obj, glob, kwargs",
+    [
+        ({"room_id": "r1", "peers": {"p": {"id": "p"}}}, "room_id", {"default": None}),
+        ({"room_id": None}, "room_id", {"default": None}),
+        ({"id": "s1"}, "room_id", {"default": None}),
+        ({"id": "s1"}, "room_id", {"default": []}),
+        ({"a": {"b": "deep"}}, "a/b", {"default": None}),
+        ({"a": {"b": "deep"}}, ["a", "b"], {"default": None}),
+        ({"a1": 1, "a2": 2, "b": 3}, "b*", {"default": None}),
+        ({"x": {"id": "v"}}, "x", {}),
+    ],
+)
+def test_given_parent_record_when_key_read_then_same_as_dpath(obj, glob, kwargs):
+    import dpath
+    from airbyte_cdk.sources.declarative.partition_routers import substream_partition_router
+
+    assert substream_partition_router.dpath.get(obj, glob, **kwargs) == dpath.get(obj, glob, **kwargs)
+
+
+def test_given_missing_key_and_no_default_when_parent_key_read_then_dpath_error():
+    import dpath.exceptions
+    from airbyte_cdk.sources.declarative.partition_routers import substream_partition_router
+
+    with pytest.raises(KeyError):
+        substream_partition_router.dpath.get({"id": "s1"}, "room_id")
+    assert isinstance(substream_partition_router.dpath.exceptions, type(dpath.exceptions))
