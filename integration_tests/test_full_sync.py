@@ -25,6 +25,15 @@ def test_discover_lists_every_stream_with_its_primary_key(catalog):
     assert all(s.get("source_defined_primary_key") for s in catalog["streams"])
 
 
+@pytest.mark.parametrize("stream", STREAMS)
+def test_discover_gives_each_stream_a_typed_schema_holding_its_keys_and_cursor(catalog, stream):
+    entry = next(s for s in catalog["streams"] if s["name"] == stream)
+    schema = entry["json_schema"]
+    assert schema.get("type") == "object" and schema.get("properties"), f"{stream}: {schema}"
+    fields = [path[0] for path in entry["source_defined_primary_key"]] + entry.get("default_cursor_field", [])[:1]
+    assert [f for f in fields if f not in schema["properties"]] == []
+
+
 def test_full_read_succeeds_without_errors(full_read):
     result, _ = full_read
     assert result.returncode == 0, result.stderr[-3000:]
