@@ -142,3 +142,39 @@ def requests_mock_session():
     import requests_mock
 
     return requests_mock.Mocker()
+
+
+def _recent_sessions(n: int) -> list[dict]:
+    from datetime import UTC, datetime, timedelta
+
+    rows = []
+    for i in range(1, n + 1):
+        created = datetime.now(UTC) - timedelta(days=i * 3)  # one every 3 days: about ten within the 30 days
+        rows.append(
+            {"id": oid(100 + n - i), "room_id": oid(600 + i), "active": False,  # newer sessions, larger ids
+             "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "updated_at": (created + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000000Z"), "peers": {}}
+        )  # fmt: skip
+    return rows
+
+
+@pytest.mark.parametrize("start_date", [None, "2024-01-01T00:00:00Z"])
+def test_given_sessions_and_analytics_events_in_one_read_when_read_then_sessions_pages_asked_once(
+    requests_mock, start_date
+):
+    sessions = _recent_sessions(40)
+    route = FakeApi(requests_mock).list(
+        "/v2/sessions", lambda q: [s for s in sessions if str(s["active"]).lower() == q["active"][0]]
+    )
+    events = requests_mock.get(
+        "https://api.100ms.live/v2/analytics/events",
+        json=lambda request, context: {"limit": 10, "total": 0, "next": "", "events": []},
+    )
+    extra = {"start_date": start_date} if start_date else {}
+    output = read_streams(config(**extra), "sessions", "analytics_events")
+    assert len(records(output, "sessions")) == 40
+    asked = [tuple(sorted((k, tuple(v)) for k, v in query(r).items())) for r in route.request_history]
+    assert len(asked) == len(set(asked)), "a sessions page was requested twice"
+    # the rooms with a session in the last 30 days (and no others) were asked for events
+    rooms = {query(r)["room_id"][0] for r in events.request_history}
+    assert rooms == {oid(600 + i) for i in range(1, 11)}
