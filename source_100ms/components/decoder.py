@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Generator, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass
 from typing import Any
@@ -20,6 +21,23 @@ def parsed_body(response: requests.Response) -> Any:
     if body is _UNPARSED:
         body = response.__dict__[_KEPT_AS] = orjson.loads(response.content)
     return body
+
+
+def is_complete_json(response: requests.Response) -> bool:
+    """Whether the body parses as JSON (the parse is kept for the decoder)."""
+    try:
+        parsed_body(response)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def unparsed_copy(response: requests.Response) -> requests.Response:
+    """A copy of the response with the same bytes and no kept parse, for a reader that will change what it
+    parses (records are transformed in place), so that no two readers share parsed objects."""
+    mine = copy.copy(response)
+    mine.__dict__.pop(_KEPT_AS, None)
+    return mine
 
 
 @dataclass

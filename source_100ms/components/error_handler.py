@@ -7,7 +7,6 @@ from dataclasses import InitVar, dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import orjson
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import (
@@ -16,7 +15,7 @@ from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_han
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 
 from source_100ms.components.auth import ManagementTokenAuthenticator
-from source_100ms.components.decoder import parsed_body
+from source_100ms.components.decoder import is_complete_json
 
 
 def _endpoint(response: requests.Response) -> str:
@@ -54,7 +53,7 @@ class ManagementApiErrorHandler(DefaultErrorHandler):
             response = response_or_exception
             if response.status_code == 401:
                 return self._unauthorized(response)
-            if response.ok and not _is_json(response):
+            if response.ok and not is_complete_json(response):
                 return ErrorResolution(
                     response_action=ResponseAction.RETRY,
                     failure_type=FailureType.transient_error,
@@ -99,11 +98,3 @@ class ManagementApiErrorHandler(DefaultErrorHandler):
         return ErrorResolution(
             response_action=ResponseAction.FAIL, failure_type=FailureType.config_error, error_message=message
         )
-
-
-def _is_json(response: requests.Response) -> bool:
-    try:
-        parsed_body(response)
-    except orjson.JSONDecodeError:
-        return False
-    return True

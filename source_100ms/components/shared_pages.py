@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 from collections import OrderedDict
@@ -12,12 +11,11 @@ from contextvars import ContextVar
 from dataclasses import InitVar, dataclass
 from typing import Any
 
-import orjson
 import requests
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.declarative.requesters.requester import Requester
 
-from source_100ms.components.decoder import parsed_body
+from source_100ms.components.decoder import is_complete_json, unparsed_copy
 
 # Pages kept for the other readers, by total body size: the sessions list of a large workspace is about
 # 250 KB a page, so this holds about 130 pages, whatever the size of the list.
@@ -44,28 +42,22 @@ class SharedPages:
         self.shared = 0
 
     def get(self, key: str, fetch: Callable[[], requests.Response | None]) -> requests.Response | None:
-        while True:
-            with self._lock:
-                kept = self._pages.get(key)
-                if kept is not None:
-                    self._pages.move_to_end(key)
-                    self.shared += 1
-                    return _copy(kept)
-                waiting = self._in_flight.get(key)
-                if waiting is None:
-                    done = self._in_flight[key] = threading.Event()
-                    break
+        with self._lock:
+            kept = self._take(key)
+            if kept is not None:
+                return kept
+            waiting = self._in_flight.get(key)
+            if waiting is None:
+                done = self._in_flight[key] = threading.Event()
+        if waiting is not None:
             waiting.wait()
             with self._lock:
-                kept = self._pages.get(key)
-                if kept is not None:
-                    self.shared += 1
-                    return _copy(kept)
-            # The reader that fetched it did not get a page worth keeping: this one asks itself.
-            return self._fetch(fetch)
+                kept = self._take(key)
+            # None: the reader that fetched it did not get a page worth keeping, so this one asks itself.
+            return kept if kept is not None else self._fetch(fetch)
         try:
             response = self._fetch(fetch)
-            if _keepable(response):
+            if response is not None and response.ok and is_complete_json(response):
                 self._keep(key, response)
             return response
         finally:
@@ -73,37 +65,28 @@ class SharedPages:
                 del self._in_flight[key]
             done.set()
 
+    def _take(self, key: str) -> requests.Response | None:
+        """A copy of the kept page, if any; called with the lock held."""
+        kept = self._pages.get(key)
+        if kept is None:
+            return None
+        self._pages.move_to_end(key)
+        self.shared += 1
+        return unparsed_copy(kept)
+
     def _fetch(self, fetch: Callable[[], requests.Response | None]) -> requests.Response | None:
         with self._lock:
             self.fetched += 1
         return fetch()
 
     def _keep(self, key: str, response: requests.Response) -> None:
-        kept = _copy(response)
+        kept = unparsed_copy(response)
         with self._lock:
             self._pages[key] = kept
             self._size += len(kept.content)
             while self._size > self._kept_bytes and len(self._pages) > 1:
                 _, oldest = self._pages.popitem(last=False)
                 self._size -= len(oldest.content)
-
-
-def _keepable(response: requests.Response | None) -> bool:
-    if response is None or not response.ok:
-        return False
-    try:
-        parsed_body(response)
-    except orjson.JSONDecodeError:
-        return False
-    return True
-
-
-def _copy(response: requests.Response) -> requests.Response:
-    """A response of its own for each reader: same bytes, no parsed body (each reader's transformations
-    change the records they parse, so readers must not share parsed objects)."""
-    mine = copy.copy(response)
-    mine.__dict__.pop("_source_100ms_json", None)
-    return mine
 
 
 # The store of the streams being built: the requesters of one build (one `streams()` call, so one read) share
