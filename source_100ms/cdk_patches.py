@@ -11,7 +11,8 @@ returns the same aware UTC datetime about ten times faster. Any other format, an
 not match, goes to the original method, so behaviour and error messages stay the CDK's. The three parses of one
 record are of the same string object: each thread keeps its last result for that object. The per-partition
 cursor also formats every record's cursor value (`DatetimeParser.format`, 5% of the CPU after the first fix):
-for the manifest's state format and four-digit years the same string is built without `strftime`.
+for the manifest's state format and four-digit years the same string is built without `strftime`, and for the
+value this thread has just parsed from a string already in that form, the string itself is returned.
 
 2. Slice hashes. The concurrent cursor looks up its per-slice state with each record's slice as a dict key, and
 `StreamSlice.__hash__` JSON-serialises and SHA-256-hashes the slice every time (10% of the CPU, twice per
@@ -51,6 +52,8 @@ _FAST_FORMATS = {
     "%Y-%m-%dT%H:%M:%S.%fZ": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{1,6}Z"),
     "%Y-%m-%dT%H:%M:%SZ": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"),
 }
+_STATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_STATE_FORMAT_LENGTH = len("2024-05-01T10:00:00.000000Z")
 _original_parse = DatetimeParser.parse
 _original_format = DatetimeParser.format
 _original_slice_hash = StreamSlice.__hash__
@@ -67,16 +70,24 @@ def _parse(self: DatetimeParser, date, format: str) -> datetime:  # noqa: A002 -
     if last is not None and last[0] is date and last[1] == format:
         return last[2]
     pattern = _FAST_FORMATS.get(format)
+    canonical = None
     if pattern is not None and isinstance(date, str) and pattern.fullmatch(date):
         result = datetime.fromisoformat(date[:-1] + "+00:00")
+        if format == _STATE_FORMAT and len(date) == _STATE_FORMAT_LENGTH and result.year >= 1000:
+            canonical = date  # what `_format` builds for this value: six fractional digits
     else:
         result = _original_parse(self, date, format)
-    _last_parse.value = (date, format, result)
+    _last_parse.value = (date, format, result, canonical)
     return result
 
 
 def _format(self: DatetimeParser, dt: datetime, format: str) -> str:  # noqa: A002 - the CDK's parameter name
-    if format == "%Y-%m-%dT%H:%M:%S.%fZ" and dt.year >= 1000:
+    if format == _STATE_FORMAT and dt.year >= 1000:
+        # The per-partition cursor formats the value it has just parsed: a string already in this exact form
+        # (six fractional digits) is what formatting would build.
+        last = getattr(_last_parse, "value", None)
+        if last is not None and last[2] is dt and last[3] is not None:
+            return last[3]
         return (
             f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
             f".{dt.microsecond:06d}Z"

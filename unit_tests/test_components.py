@@ -55,6 +55,23 @@ def test_given_datetime_when_fast_format_then_same_text_as_strftime(dt):
     assert DatetimeParser().format(dt, fmt) == cdk_patches._original_format(DatetimeParser(), dt, fmt)
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["2024-05-01T10:00:00.123456Z", "2024-05-01T10:00:00.5Z", "2024-05-01T10:00:00.120000Z", "0999-05-01T10:00:00.5Z"],
+)
+def test_given_value_just_parsed_when_format_then_same_text_as_strftime(text, monkeypatch):
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
+    parser = DatetimeParser()
+    formatted = []
+    monkeypatch.setattr(cdk_patches, "_original_format", lambda s, d, f: formatted.append(d) or "strftime")
+    parsed = parser.parse(text, fmt)
+    expected = "strftime" if parsed.year < 1000 else f"{parsed:%Y-%m-%dT%H:%M:%S}.{parsed.microsecond:06d}Z"
+    assert parser.format(parsed, fmt) == expected
+    # Six digits: the parsed string itself, not a new one; an equal datetime that is another object is built.
+    assert (parser.format(parsed, fmt) is text) == (len(text) == 27 and parsed.year >= 1000)
+    assert parser.format(parsed.replace(), fmt) == expected
+
+
 def test_given_other_format_when_parse_then_original_parser_used():
     assert DatetimeParser().parse("1714557600", "%s") == datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 
