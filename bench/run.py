@@ -6,7 +6,9 @@
    against the critical path (the longest chain of requests that must follow each other, times 50 ms), and
    requests made against the minimum (every list read once at 100 per page, a per-parent call only for
    parents that can have children). The start-up (launch to the first answer) is shown apart: it is a fixed
-   cost of the process (Python and the CDK loading), the same for a small sync and a large one.
+   cost of the process (Python and the CDK loading), the same for a small sync and a large one. The same sync
+   is also run with no latency added: its wall time is what this machine's CPU needs for the sync, the least
+   any concurrency could bring the latency-bound sync down to here.
 3. Memory: peak RSS of a read of `--memory-events` analytics events, and of a quarter as many, to show it
    stays flat as the record count grows.
 
@@ -130,8 +132,8 @@ def minimum_and_critical_path(sandbox: Sandbox, read_started: datetime) -> tuple
     return minimum, max(chains)
 
 
-def latency_bound(workers: int) -> dict:
-    with Sandbox(seed=3, scale="medium", latency_ms=LATENCY_MS) as sandbox:
+def latency_bound(workers: int, latency_ms: int = LATENCY_MS) -> dict:
+    with Sandbox(seed=3, scale="medium", latency_ms=latency_ms) as sandbox:
         config = dict(sandbox.config(), num_workers=workers)
         catalog = protocol.configured_catalog(protocol.discover_catalog(config))
         config_path, catalog_path = _files(config, catalog)
@@ -145,10 +147,12 @@ def latency_bound(workers: int) -> dict:
         startup = min(entry["t"] for entry in sandbox.request_log()) - started.timestamp()
         minimum, chain = minimum_and_critical_path(sandbox, started)
     made = sum(v for k, v in counts.items() if k.startswith("GET"))
-    critical = chain * LATENCY_MS / 1000
-    return {"records": records, "seconds": seconds, "critical_path_s": critical, "time_ratio": seconds / critical,
-            "startup_s": startup, "after_startup_ratio": (seconds - startup) / critical,
+    critical = chain * latency_ms / 1000
+    per_critical = 1 / critical if critical else float("nan")
+    return {"records": records, "seconds": seconds, "critical_path_s": critical, "time_ratio": seconds * per_critical,
+            "startup_s": startup, "after_startup_ratio": (seconds - startup) * per_critical,
             "requests": made, "minimum": minimum, "request_ratio": made / minimum, "workers": workers,
+            "latency_ms": latency_ms,
             "by_endpoint": {k: v for k, v in sorted(counts.items()) if k.startswith("GET")}}  # fmt: skip
 
 
@@ -184,11 +188,15 @@ def main(argv: list[str] | None = None) -> int:
                   f"raw floor {t['floor_per_s']:,.0f}/s: {t['ratio']:.2f}x the floor's time", flush=True)  # fmt: skip
         if not args.only or "latency" in args.only:
             lat = latency_bound(workers)
+            # The same sync with no latency added: what the machine's CPU alone needs for it (the floor any
+            # amount of concurrency could bring the latency-bound sync down to on this machine).
+            lat["cpu_bound_s"] = latency_bound(workers, latency_ms=0)["seconds"]
             results.setdefault("latency", []).append(lat)
             print(f"latency     workers={workers}: {lat['records']} records in {lat['seconds']:.1f} s, critical path "
                   f"{lat['critical_path_s']:.1f} s: {lat['time_ratio']:.2f}x (start-up {lat['startup_s']:.1f} s, the "
                   f"rest {lat['after_startup_ratio']:.2f}x); {lat['requests']} requests, minimum {lat['minimum']}: "
-                  f"{lat['request_ratio']:.3f}x", flush=True)  # fmt: skip
+                  f"{lat['request_ratio']:.3f}x; the same sync without latency {lat['cpu_bound_s']:.1f} s, so "
+                  f"{lat['seconds'] - lat['cpu_bound_s']:.1f} s of the wall time is waiting", flush=True)  # fmt: skip
         if not args.only or "memory" in args.only:
             mem = memory(args.memory_events, workers)
             results.setdefault("memory", []).append({"workers": workers, "by_records": mem})
