@@ -12,22 +12,24 @@ Here each source file is parsed once, and a class is found in that tree by its q
 classes and functions, with `<locals>` after a function, equals the qualified name). The attribute docstrings
 are then read from the class body with the same rules as `attributes_doc`. Any class this cannot place (no
 source file, not found, a class built at run time) is handed to the original function, so the results are the
-original's; a unit test compares the two on every protocol class.
+original's; a unit test compares the two on every protocol class. The CDK allows any serpyco-rs 1.x: where a
+version keeps the function elsewhere, nothing is replaced and only the start-up is slower.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import linecache
 from functools import lru_cache
 
-import attributes_doc
-import serpyco_rs._describe
-import serpyco_rs._json_schema._convert
-import serpyco_rs._utils
-
-_original = attributes_doc.get_attributes_doc
+try:
+    from attributes_doc import get_attributes_doc as _original
+except ImportError:  # a serpyco-rs that does not read docstrings with attributes_doc: nothing to speed up
+    _original = None
+# The serpyco-rs modules that imported the function by name (serpyco-rs 1.23).
+_USERS = ("serpyco_rs._utils", "serpyco_rs._describe", "serpyco_rs._json_schema._convert")
 
 
 class _NotPlaced(Exception):
@@ -98,8 +100,14 @@ def get_attributes_doc(cls: type) -> dict[str, str]:
 
 
 def apply() -> None:
-    """Make serpyco-rs use this function; it imported the original by name into three modules."""
+    """Make serpyco-rs use this function, in each module that imported the original (cached, as serpyco-rs does)."""
+    if _original is None:
+        return
     cached = lru_cache(get_attributes_doc)
-    serpyco_rs._utils.get_attributes_doc = cached
-    serpyco_rs._describe.get_attributes_doc = cached
-    serpyco_rs._json_schema._convert.get_attributes_doc = cached
+    for name in _USERS:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(module, "get_attributes_doc"):
+            module.get_attributes_doc = cached

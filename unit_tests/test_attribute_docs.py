@@ -113,6 +113,14 @@ def test_given_class_built_at_run_time_then_the_original_reads_it():
     assert attribute_docs.get_attributes_doc(built) == attributes_doc.get_attributes_doc(built) != {}
 
 
+def test_given_serpyco_without_one_of_the_modules_when_apply_then_the_others_replaced(monkeypatch):
+    monkeypatch.setattr(attribute_docs, "_USERS", ("serpyco_rs._no_such_module", "json", "serpyco_rs._utils"))
+    monkeypatch.setattr(serpyco_rs._utils, "get_attributes_doc", attributes_doc.get_attributes_doc)
+    attribute_docs.apply()
+    assert not hasattr(__import__("json"), "get_attributes_doc")
+    assert serpyco_rs._utils.get_attributes_doc.__wrapped__ is attribute_docs.get_attributes_doc
+
+
 def test_given_connector_imported_then_serpyco_uses_the_fast_function():
     for module in (serpyco_rs._utils, serpyco_rs._describe, serpyco_rs._json_schema._convert):
         assert module.get_attributes_doc.__wrapped__ is attribute_docs.get_attributes_doc
