@@ -47,13 +47,13 @@ from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor imp
 from airbyte_cdk.sources.declarative.partition_routers import substream_partition_router
 from airbyte_cdk.sources.types import Record, StreamSlice
 
-# strptime's `%f` takes one to six digits; `%S` two.
-_FAST_FORMATS = {
-    "%Y-%m-%dT%H:%M:%S.%fZ": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{1,6}Z"),
-    "%Y-%m-%dT%H:%M:%SZ": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"),
-}
 _STATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _STATE_FORMAT_LENGTH = len("2024-05-01T10:00:00.000000Z")
+# strptime's `%f` takes one to six digits; `%S` two.
+_FAST_FORMATS = {
+    _STATE_FORMAT: re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{1,6}Z"),
+    "%Y-%m-%dT%H:%M:%SZ": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"),
+}
 _original_parse = DatetimeParser.parse
 _original_format = DatetimeParser.format
 _original_slice_hash = StreamSlice.__hash__

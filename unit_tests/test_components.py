@@ -67,6 +67,7 @@ def test_given_value_just_parsed_when_format_then_same_text_as_strftime(text, mo
     parsed = parser.parse(text, fmt)
     expected = "strftime" if parsed.year < 1000 else f"{parsed:%Y-%m-%dT%H:%M:%S}.{parsed.microsecond:06d}Z"
     assert parser.format(parsed, fmt) == expected
+    assert formatted == ([parsed] if parsed.year < 1000 else [])  # strftime only where the fast path does not apply
     # Six digits: the parsed string itself, not a new one; an equal datetime that is another object is built.
     assert (parser.format(parsed, fmt) is text) == (len(text) == 27 and parsed.year >= 1000)
     assert parser.format(parsed.replace(), fmt) == expected
