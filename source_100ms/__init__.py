@@ -1,10 +1,20 @@
-"""source-100ms: an Airbyte source connector for the 100ms REST API v2."""
+"""source-100ms: an Airbyte source connector for the 100ms REST API v2.
 
-from source_100ms import attribute_docs
+Importing the package changes nothing in the CDK or any other library, and does not import the CDK (the sandbox
+runs without it): `Source100ms` is imported on first use. The speed layer is installed by the executable only
+(`source_100ms.speedups`).
+"""
 
-# Before the CDK is imported: it builds its protocol serializers at import (see attribute_docs).
-attribute_docs.apply()
+from __future__ import annotations
 
-from source_100ms.source import Source100ms  # noqa: E402
+from typing import Any
 
 __all__ = ["Source100ms"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Source100ms":
+        from source_100ms.source import Source100ms
+
+        return Source100ms
+    raise AttributeError(name)

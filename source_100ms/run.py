@@ -1,28 +1,15 @@
-"""The `source-100ms` executable: the Airbyte protocol plus the project's own tools."""
+"""The `source-100ms` executable: the Airbyte protocol commands and the project's own tools.
+
+The speed layer (`source_100ms.speedups`) is installed here, before the CDK is imported, and only here:
+importing the package installs nothing. `SOURCE_100MS_SPEEDUPS=0` runs without it.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any
 
-import orjson
-from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
-from airbyte_cdk.models import (
-    AirbyteErrorTraceMessage,
-    AirbyteMessage,
-    AirbyteMessageSerializer,
-    AirbyteTraceMessage,
-    ConnectorSpecification,
-    FailureType,
-    TraceType,
-    Type,
-)
-from airbyte_cdk.sources.utils.schema_helpers import split_config
-
-from source_100ms import config_checks
-from source_100ms.source import Source100ms
+from source_100ms import speedups
 
 TOOLS = {
     "sandbox": "source_100ms.sandbox.cli",
@@ -31,69 +18,16 @@ TOOLS = {
 }
 
 
-def _source(args: list[str]) -> Source100ms | None:
-    catalog_path = AirbyteEntrypoint.extract_catalog(args)
-    config_path = AirbyteEntrypoint.extract_config(args)
-    state_path = AirbyteEntrypoint.extract_state(args)
-    try:
-        return Source100ms(
-            Source100ms.read_catalog(catalog_path) if catalog_path else None,
-            Source100ms.read_config(config_path) if config_path else None,
-            Source100ms.read_state(state_path) if state_path else None,
-            config_path=config_path,
-        )
-    except Exception as error:  # the protocol wants a trace message, not a traceback
-        trace = AirbyteMessage(
-            type=Type.TRACE,
-            trace=AirbyteTraceMessage(
-                type=TraceType.ERROR,
-                emitted_at=int(datetime.now(UTC).timestamp() * 1000),
-                error=AirbyteErrorTraceMessage(
-                    message=f"source-100ms could not start: {error}", failure_type=FailureType.config_error
-                ),
-            ),
-        )
-        print(orjson.dumps(AirbyteMessageSerializer.dump(trace)).decode())
-        return None
-
-
-class Entrypoint100ms(AirbyteEntrypoint):
-    """The CDK's entry point, with config mistakes explained in plain sentences instead of JSON-schema jargon."""
-
-    @staticmethod
-    def validate_connection(source_spec: ConnectorSpecification, config: Mapping[str, Any]) -> None:
-        connector_config, _ = split_config(config)
-        config_checks.explain(connector_config, source_spec.connectionSpecification)
-
-
-def launch(source: Source100ms, args: list[str]) -> None:
-    """As `airbyte_cdk.entrypoint.launch`, with `Entrypoint100ms`."""
-    entrypoint = Entrypoint100ms(source)
-    parsed_args = entrypoint.parse_args(args)
-    with PRINT_BUFFER:
-        for message in entrypoint.run(parsed_args):
-            print(f"{message}\n", end="")
-
-
-# How long a thread may hold the GIL before another waiting thread gets it. Python's default is 5 ms; the CDK's
-# worker threads mostly process records between requests, and handing the GIL round every 5 ms cost a read of
-# 200,000 analytics events about a quarter of its time with 8 workers (bench/run.py: 3.1x the raw floor at
-# 5 ms, 2.4x at 20 ms; 10 ms and 50 ms measured too). A thread whose answer has arrived waits at most this
-# long for the GIL, which is small next to an HTTP round trip; the latency-bound benchmark gained as well.
-SWITCH_INTERVAL_SECONDS = 0.02
-
-
 def run() -> None:
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     args = sys.argv[1:]
+    if args and args[0] == "sandbox":  # the sandbox needs neither the CDK nor its speed-ups
+        sys.exit(importlib.import_module(TOOLS["sandbox"]).main(args[1:]))
+    speedups.install()
     if args and args[0] in TOOLS:
-        import importlib
-
         sys.exit(importlib.import_module(TOOLS[args[0]]).main(args[1:]))
-    source = _source(args)
-    if source is None:
-        sys.exit(1)
-    launch(source, args)
+    from source_100ms.entrypoint import main
+
+    main(args)
 
 
 if __name__ == "__main__":

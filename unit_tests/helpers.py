@@ -11,7 +11,7 @@ from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalo
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, _run_command, discover, make_file, read
 
-from source_100ms.run import Entrypoint100ms
+from source_100ms.entrypoint import Entrypoint100ms
 from source_100ms.source import Source100ms
 
 

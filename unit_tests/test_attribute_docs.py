@@ -12,7 +12,12 @@ import serpyco_rs._utils
 from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, ConnectorSpecification
 from airbyte_protocol_dataclasses.models import airbyte_protocol
 
-from source_100ms import attribute_docs
+from source_100ms import speedups
+from source_100ms.speedups import attribute_docs
+
+SERPYCO_USERS = (serpyco_rs._utils, serpyco_rs._describe, serpyco_rs._json_schema._convert)
+# serpyco-rs's own functions (lru_cache wrappers of attributes_doc's), as imported: nothing has replaced them.
+SERPYCO_OWN = [module.get_attributes_doc for module in SERPYCO_USERS]
 
 
 @dataclasses.dataclass
@@ -113,25 +118,30 @@ def test_given_class_built_at_run_time_then_the_original_reads_it():
     assert attribute_docs.get_attributes_doc(built) == attributes_doc.get_attributes_doc(built) != {}
 
 
-def test_given_serpyco_without_one_of_the_modules_when_apply_then_the_others_replaced(monkeypatch):
-    monkeypatch.setattr(attribute_docs, "_USERS", ("serpyco_rs._no_such_module", "json", "serpyco_rs._utils"))
-    monkeypatch.setattr(serpyco_rs._utils, "get_attributes_doc", attributes_doc.get_attributes_doc)
-    attribute_docs.apply()
-    assert not hasattr(__import__("json"), "get_attributes_doc")
-    assert serpyco_rs._utils.get_attributes_doc.__wrapped__ is attribute_docs.get_attributes_doc
+def test_given_nothing_installed_then_serpyco_uses_its_own_function():
+    assert not speedups.installed()
+    for module, own in zip(SERPYCO_USERS, SERPYCO_OWN, strict=True):
+        assert module.get_attributes_doc is own and own.__wrapped__ is attributes_doc.get_attributes_doc
 
 
-def test_given_connector_imported_then_serpyco_uses_the_fast_function():
-    for module in (serpyco_rs._utils, serpyco_rs._describe, serpyco_rs._json_schema._convert):
-        assert module.get_attributes_doc.__wrapped__ is attribute_docs.get_attributes_doc
+def test_given_speedups_installed_then_serpyco_uses_the_fast_function_until_uninstalled():
+    try:
+        assert "attribute_docs" in speedups.install({})
+        for module in SERPYCO_USERS:
+            assert module.get_attributes_doc.__wrapped__ is attribute_docs.get_attributes_doc
+    finally:
+        speedups.uninstall()
+    assert [module.get_attributes_doc for module in SERPYCO_USERS] == SERPYCO_OWN
 
 
 @pytest.mark.parametrize("model", [Child, AirbyteMessage, ConfiguredAirbyteCatalog, ConnectorSpecification])
 def test_given_model_then_serializer_schema_same_as_with_original(model, monkeypatch):
+    for module in SERPYCO_USERS:
+        monkeypatch.setattr(module, "get_attributes_doc", attribute_docs.cached_get_attributes_doc())
     fast = serpyco_rs.Serializer(model, omit_none=True).get_json_schema()
     if model is Child:
         schema = fast["components"]["schemas"][f"{__name__}.Child"]
         assert schema["properties"]["colour"]["description"] == "A colour."
-    for module in (serpyco_rs._utils, serpyco_rs._describe, serpyco_rs._json_schema._convert):
+    for module in SERPYCO_USERS:
         monkeypatch.setattr(module, "get_attributes_doc", attributes_doc.get_attributes_doc)
     assert serpyco_rs.Serializer(model, omit_none=True).get_json_schema() == fast

@@ -15,7 +15,7 @@ import sys
 import jsonschema
 import pytest
 
-from source_100ms import run
+from source_100ms import run, speedups
 from source_100ms.source import Source100ms, load_manifest
 from unit_tests.fake_api import API, FakeApi, query
 from unit_tests.helpers import oid
@@ -33,7 +33,10 @@ def _launch(monkeypatch, capsys, tmp_path, config: dict, *args: str) -> tuple[li
     config_file = tmp_path / "config.json"
     config_file.write_text(json.dumps(config))
     monkeypatch.setattr(sys, "argv", ["source-100ms", *args, "--config", str(config_file)])
-    run.run()
+    try:
+        run.run()
+    finally:
+        speedups.uninstall()  # the executable installs the speed layer; the other tests run without it
     messages = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     return messages, json.loads(config_file.read_text())
 

@@ -3,7 +3,6 @@
 Each module holds one concern; the manifest refers to them by their full class names.
 """
 
-from source_100ms import cdk_patches
 from source_100ms.components.auth import ManagementTokenAuthenticator
 from source_100ms.components.decoder import ParsedBodyDecoder
 from source_100ms.components.error_handler import ManagementApiErrorHandler
@@ -15,8 +14,6 @@ from source_100ms.components.transformations import (
     PeerDurationTransformation,
     TimestampPrecisionTransformation,
 )
-
-cdk_patches.apply()
 
 __all__ = [
     "ManagementApiErrorHandler",

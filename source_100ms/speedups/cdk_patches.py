@@ -1,4 +1,4 @@
-"""Speed-ups of the CDK's per-record hot paths, applied at import; the CDK is pinned to one minor version.
+"""Speed-ups of the CDK's per-record hot paths, installed by `source_100ms.speedups` (never at import).
 
 Each is measured (py-spy on a read of analytics events) and returns exactly what the CDK's code returns.
 
@@ -44,7 +44,6 @@ import dpath
 from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
 from airbyte_cdk.sources.declarative.datetime.datetime_parser import DatetimeParser
 from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor import ConcurrentPerPartitionCursor
-from airbyte_cdk.sources.declarative.partition_routers import substream_partition_router
 from airbyte_cdk.sources.types import Record, StreamSlice
 
 _STATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -149,10 +148,4 @@ class _PlainKeyDpath:
         return getattr(dpath, name)
 
 
-def apply() -> None:
-    DatetimeParser.parse = _parse
-    DatetimeParser.format = _format
-    StreamSlice.__hash__ = _slice_hash
-    ConcurrentPerPartitionCursor._to_partition_key = _partition_key
-    ConcurrentSource._handle_item = _handle_item
-    substream_partition_router.dpath = _PlainKeyDpath()
+plain_key_dpath = _PlainKeyDpath()

@@ -1,4 +1,5 @@
-"""A faster `attributes_doc.get_attributes_doc` for serpyco-rs, installed before the CDK is imported.
+"""A faster `attributes_doc.get_attributes_doc` for serpyco-rs (installed by `source_100ms.speedups`, before the CDK
+is imported).
 
 Why: importing the CDK builds a serpyco-rs `Serializer` for each Airbyte protocol message type, and serpyco-rs
 reads the docstring of every attribute of every protocol class (for JSON-schema descriptions) with
@@ -19,7 +20,6 @@ version keeps the function elsewhere, nothing is replaced and only the start-up 
 from __future__ import annotations
 
 import ast
-import importlib
 import inspect
 import linecache
 from functools import lru_cache
@@ -28,8 +28,6 @@ try:
     from attributes_doc import get_attributes_doc as _original
 except ImportError:  # a serpyco-rs that does not read docstrings with attributes_doc: nothing to speed up
     _original = None
-# The serpyco-rs modules that imported the function by name (serpyco-rs 1.23).
-_USERS = ("serpyco_rs._utils", "serpyco_rs._describe", "serpyco_rs._json_schema._convert")
 
 
 class _NotPlaced(Exception):
@@ -99,15 +97,7 @@ def get_attributes_doc(cls: type) -> dict[str, str]:
     return result
 
 
-def apply() -> None:
-    """Make serpyco-rs use this function, in each module that imported the original (cached, as serpyco-rs does)."""
-    if _original is None:
-        return
-    cached = lru_cache(get_attributes_doc)
-    for name in _USERS:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if hasattr(module, "get_attributes_doc"):
-            module.get_attributes_doc = cached
+@lru_cache(maxsize=1)
+def cached_get_attributes_doc():
+    """The one cached function every serpyco-rs module gets (cached, as serpyco-rs caches the original)."""
+    return lru_cache(get_attributes_doc)
