@@ -12,18 +12,16 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from source_100ms.components.origin import config_error
+from source_100ms.components.state import parse_datetime
+
 ANALYTICS_RETENTION = timedelta(days=30)
+# A start date this far past the connector's clock is a mistake, not clock skew.
+FUTURE_TOLERANCE = timedelta(minutes=15)
 DATE_FIELDS = {"start_date", "after", "before"}
-
-
-def config_error(message: str) -> AirbyteTracedException:
-    """A mistake the user fixes in the configuration: the message is shown at the Airbyte form."""
-    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
 
 
 def _field(error: ValidationError) -> str:
@@ -92,3 +90,47 @@ def analytics_start_warning(config: Mapping[str, Any], now: datetime | None = No
         f"start_date {start} is older than the 30 days of analytics events 100ms keeps: analytics_events starts "
         f"at {(now - ANALYTICS_RETENTION).strftime('%Y-%m-%dT%H:%M:%SZ')}. Older events no longer exist at 100ms."
     )
+
+
+def _date_fields(config: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    filters = config.get("room_filters") if isinstance(config.get("room_filters"), Mapping) else {}
+    return [
+        ("start_date", config.get("start_date")),
+        *((f"room_filters.{k}", filters.get(k)) for k in ("after", "before")),
+    ]
+
+
+def check_values(config: Mapping[str, Any], now: datetime | None = None) -> None:
+    """What the spec's patterns let through but cannot be right: a date that does not exist (2024-02-30), a
+    start date in the future (the streams would read nothing until then), an empty date range."""
+    now = now or datetime.now(UTC)
+    parsed: dict[str, datetime] = {}
+    for name, value in _date_fields(config):
+        if not value:
+            continue
+        at = parse_datetime(value)
+        if at is None:
+            raise config_error(
+                f"`{name}` {value!r} is not a real date and time: use a UTC date-time such as 2024-01-01T00:00:00Z."
+            )
+        parsed[name] = at
+    start = parsed.get("start_date")
+    if start is not None and start > now + FUTURE_TOLERANCE:
+        raise config_error(
+            f"`start_date` {config['start_date']} is in the future: nothing would be read until then. Use a date in "
+            "the past, or leave it empty to read all history."
+        )
+    after, before = parsed.get("room_filters.after"), parsed.get("room_filters.before")
+    if after is not None and before is not None and after > before:
+        raise config_error("`room_filters.after` is later than `room_filters.before`: no room could match.")
+
+
+def plain(message: str | None) -> str:
+    """The CDK's check message (`repr` of an exception) as the sentence inside it."""
+    text = message or "the check failed"
+    for prefix in ("AirbyteTracedException(", "MessageRepresentationAirbyteTracedErrors(", "ValueError("):
+        if text.startswith(prefix) and text.endswith(")"):
+            inner = text[len(prefix) : -1]
+            if len(inner) >= 2 and inner[0] == inner[-1] and inner[0] in "'\"":
+                return inner[1:-1].replace("\\'", "'").replace('\\"', '"')
+    return text

@@ -1,14 +1,14 @@
-"""The source: the declarative manifest, loaded from the package."""
+"""The source: the declarative manifest, loaded from the package, and what `check` adds to it."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from airbyte_cdk.models import (
-    AirbyteCatalog,
     AirbyteConnectionStatus,
     AirbyteMessage,
     AirbyteStateMessage,
@@ -19,10 +19,12 @@ from airbyte_cdk.sources.declarative.concurrent_declarative_source import Concur
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
-from source_100ms import config_checks, custom_streams
-from source_100ms.components import shared_pages
+from source_100ms import config_checks
+from source_100ms.components.origin import api_origin
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
+# `check` answers within 30 seconds whatever the server does (a silent or trickling server included).
+CHECK_DEADLINE_SECONDS = 27
 
 
 def load_manifest() -> dict[str, Any]:
@@ -31,12 +33,13 @@ def load_manifest() -> dict[str, Any]:
 
 
 class Source100ms(ConcurrentDeclarativeSource):
-    """source-100ms: every stream is described in manifest.yaml, plus the config's `custom_streams`.
+    """source-100ms: every stream, custom streams included, is described in manifest.yaml.
 
-    Custom streams are added to the manifest dict here, before the CDK builds any stream, so they are
-    discovered and read like the built-in ones. Datetime macros are expanded once, with the instant the source
-    is built, so every request of a read uses the same `{now}`. A mistake in `custom_streams` is kept and raised
-    as a config error by `check`, `discover` and `read`, so that the platform shows it at the form.
+    What is here and not in the manifest concerns `check` only, so Airbyte's own runner (which runs the manifest
+    and `components.py` without this class) reads exactly what this source reads:
+    - the config's dates and ids are checked first (a date that matches the pattern but does not exist, a
+      start date in the future, room and template ids the workspace does not have);
+    - the whole check answers within `CHECK_DEADLINE_SECONDS`, naming the host and what happened.
     """
 
     def __init__(
@@ -46,29 +49,46 @@ class Source100ms(ConcurrentDeclarativeSource):
         state: list[AirbyteStateMessage] | None = None,
         config_path: str | None = None,
     ) -> None:
-        manifest = load_manifest()
-        self.custom_streams_error: AirbyteTracedException | None = None
-        try:
-            manifest = custom_streams.add_custom_streams(manifest, config or {}, custom_streams.read_instant())
-        except AirbyteTracedException as error:
-            self.custom_streams_error = error
         super().__init__(
             catalog=catalog or ConfiguredAirbyteCatalog(streams=[]),
             config=config or {},
             state=state or [],
-            source_config=manifest,
+            source_config=load_manifest(),
             config_path=config_path,
         )
 
-    def _raise_custom_streams_error(self) -> None:
-        if self.custom_streams_error is not None:
-            raise self.custom_streams_error
-
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        self._raise_custom_streams_error()
+        try:
+            config_checks.check_values(config)
+            host = api_origin(config).url
+        except AirbyteTracedException as error:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
+        outcome: list[Any] = []
+        worker = threading.Thread(target=self._check, args=(logger, config, outcome), daemon=True)
+        worker.start()
+        worker.join(CHECK_DEADLINE_SECONDS)
+        if not outcome:
+            return AirbyteConnectionStatus(
+                status=Status.FAILED,
+                message=f"{host} gave no complete answer within {CHECK_DEADLINE_SECONDS} seconds (it accepted the "
+                "connection, or is still being retried, but sent nothing usable). Check `api_url` and the network "
+                "between Airbyte and 100ms.",
+            )
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def _check(self, logger: logging.Logger, config: Mapping[str, Any], outcome: list[Any]) -> None:
+        try:
+            outcome.append(self._check_connection_and_ids(logger, config))
+        except BaseException as error:  # handed to the calling thread, which raises it
+            outcome.append(error)
+
+    def _check_connection_and_ids(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         status = super().check(logger, config)
         if status.status != Status.SUCCEEDED:
-            return status
+            return AirbyteConnectionStatus(status=Status.FAILED, message=config_checks.plain(status.message))
         wanted = [(f, s) for f, s in (("room_ids", "rooms"), ("template_ids", "templates")) if config.get(f)]
         if not wanted:
             return status
@@ -91,15 +111,6 @@ class Source100ms(ConcurrentDeclarativeSource):
             for record in partition.read():
                 yield record.data["id"]
 
-    def streams(self, config: Mapping[str, Any]) -> list[Any]:
-        # The list pages several streams read are fetched once per build, so once per read.
-        with shared_pages.one_store_per_build():
-            return super().streams(config)
-
-    def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
-        self._raise_custom_streams_error()
-        return super().discover(logger, config)
-
     def read(
         self,
         logger: logging.Logger,
@@ -107,7 +118,6 @@ class Source100ms(ConcurrentDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog,
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
-        self._raise_custom_streams_error()
         if any(s.stream.name == "analytics_events" for s in catalog.streams):
             warning = config_checks.analytics_start_warning(config)
             if warning:

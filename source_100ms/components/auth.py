@@ -1,7 +1,8 @@
-"""The 100ms management-token authenticator."""
+"""The 100ms management-token authenticator: the token, and the checks every request passes at send time."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -11,11 +12,15 @@ from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import jwt
+import requests
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from jwt.warnings import InsecureKeyLengthWarning
 
-from source_100ms.config_checks import config_error
+from source_100ms.components import transport
+from source_100ms.components.origin import api_origin, config_error
+
+logger = logging.getLogger("airbyte")
 
 # 100ms's own samples mint tokens valid for 24 hours; the Node SDK back-dates `iat` by 10 seconds so that a
 # server clock slightly behind ours does not reject a token as "not yet valid".
@@ -24,8 +29,10 @@ CLOCK_SKEW_SECONDS = 10
 # Renew well before expiry so that a request sent near the end of a token's life never carries a dead token.
 RENEW_BEFORE_EXPIRY_SECONDS = 15 * 60
 
-# The App Secret's length is 100ms's choice, not the user's: PyJWT's advice to use a longer key is noise here.
-warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
+# Defaults of the hidden spec fields `request_deadline_seconds` and `retry_window_seconds` (see the manifest).
+REQUEST_DEADLINE_SECONDS = 300
+RETRY_WINDOW_SECONDS = 600
+_SENT_AT = "_source_100ms_sent_at"
 
 
 class _TokenMinter:
@@ -69,7 +76,10 @@ class _TokenMinter:
             "nbf": issued_at,
             "exp": issued_at + TOKEN_LIFETIME_SECONDS,
         }
-        self._token = jwt.encode(claims, self._secret, algorithm="HS256")
+        with warnings.catch_warnings():
+            # The App Secret's length is 100ms's choice, not the user's: PyJWT's advice to use a longer key is noise.
+            warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+            self._token = jwt.encode(claims, self._secret, algorithm="HS256")
         add_to_secrets(self._token)
         self._renew_at = issued_at + TOKEN_LIFETIME_SECONDS - RENEW_BEFORE_EXPIRY_SECONDS
         self.minted += 1
@@ -100,7 +110,15 @@ class ManagementTokenAuthenticator(DeclarativeAuthenticator):
     more when the API answers 401 (see `ManagementApiErrorHandler`). A pasted token is sent as it is.
 
     The CDK's HTTP client calls `refresh_and_set_access_token` on a `REFRESH_TOKEN_THEN_RETRY` error resolution,
-    at most once per request, and re-applies the header before the retry.
+    at most once per request, and re-applies the authenticator before the retry.
+
+    The CDK applies the authenticator to every request just before it is sent, so it is also where the token is
+    guarded and the sending is paced (`source_100ms.components.transport`):
+    - a request whose URL, as `requests` will send it, is not on the configured API origin is refused before
+      the header is added, whatever code path built it;
+    - every request waits for its turn on the origin's shared `RateLimiter`; a 429 is waited out and sent again
+      here, for every worker at once;
+    - the whole answer must arrive within `request_deadline_seconds`, not just each byte within the socket timeout.
     """
 
     config: Mapping[str, Any]
@@ -109,6 +127,15 @@ class ManagementTokenAuthenticator(DeclarativeAuthenticator):
     _pasted_token: str = field(init=False, repr=False, default="")
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._origin = api_origin(self.config)
+        ceiling = self.config.get("requests_per_second")
+        self._limiter = transport.rate_limiter(self._origin.url, float(ceiling) if ceiling else None)
+        self._deadline_seconds = float(self.config.get("request_deadline_seconds") or REQUEST_DEADLINE_SECONDS)
+        # A 429 is waited out at most this long per request (never longer than the CDK would retry a request).
+        self._rate_limit_patience = min(
+            transport.RATE_LIMIT_PATIENCE_SECONDS,
+            float(self.config.get("retry_window_seconds") or RETRY_WINDOW_SECONDS),
+        )
         credentials = self.config.get("credentials") or {}
         auth_type = credentials.get("auth_type")
         if auth_type == "app_credentials":
@@ -148,6 +175,47 @@ class ManagementTokenAuthenticator(DeclarativeAuthenticator):
         if self._minter is not None:
             return f"Bearer {self._minter.current()}"
         return f"Bearer {self._pasted_token}"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if not self._origin.owns(request.url or ""):
+            raise config_error(
+                f"Refused to send the 100ms token to {str(request.url)[:200]!r}: the connector sends it only to "
+                f"{self._origin.url}. Check the custom streams' `url` and `api_url`."
+            )
+        self._limiter.acquire()
+        request.headers[self.auth_header] = self.token
+        request.__dict__[_SENT_AT] = time.monotonic()
+        hooks = request.hooks.setdefault("response", [])
+        if self._on_response not in hooks:
+            hooks.append(self._on_response)
+        return request
+
+    def _on_response(self, response: requests.Response, **send_kwargs: Any) -> requests.Response:
+        """Read the body within the deadline; wait out 429s for every worker and send the request again."""
+        streamed = bool(send_kwargs.get("stream"))
+        sent_at = response.request.__dict__.get(_SENT_AT, time.monotonic())
+        if not streamed:
+            transport.read_body_within(response, sent_at, self._deadline_seconds)
+        patience_until = time.monotonic() + self._rate_limit_patience
+        while response.status_code == 429:
+            wait = self._limiter.on_answer(True, transport.rate_limit_wait(response))
+            if time.monotonic() + wait > patience_until:
+                break  # the CDK's own retries take it from here
+            if self._limiter.rate_limited in (1, 10, 100) or self._limiter.rate_limited % 1000 == 0:
+                learned = self._limiter.learned_per_second
+                logger.warning(
+                    f"100ms is rate-limiting requests (429 number {self._limiter.rate_limited}): every worker waits "
+                    f"{wait:.1f} s, then sends at most {learned:.1f} requests per second until 100ms accepts more."
+                )
+            self._limiter.acquire()
+            response.request.headers[self.auth_header] = self.token
+            response.request.__dict__[_SENT_AT] = time.monotonic()
+            response = transport.resend(response, send_kwargs)
+            if not streamed:
+                transport.read_body_within(response, response.request.__dict__[_SENT_AT], self._deadline_seconds)
+        if response.status_code != 429:
+            self._limiter.on_answer(False)
+        return response
 
     def refresh_and_set_access_token(self) -> None:
         """Called by the CDK's HTTP client after a 401, once per request."""

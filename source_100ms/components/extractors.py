@@ -1,4 +1,4 @@
-"""Record extraction for 100ms collections that are JSON objects keyed by id."""
+"""Record extraction: 100ms lists, collections that are JSON objects keyed by id, and JSONPath for custom streams."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass, field
 from typing import Any
 
+import jsonpath_rfc9535
 import requests
 from airbyte_cdk.sources.declarative.decoders import Decoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.types import Config
 
 from source_100ms.components.decoder import ParsedBodyDecoder
 
@@ -104,3 +106,47 @@ class TopLevelListExtractor(RecordExtractor):
             records = body.get(self.key) if isinstance(body, Mapping) else None
             if isinstance(records, list):
                 yield from records
+
+
+def select(expression: Any, document: Any) -> list[Any]:
+    """The values an RFC 9535 JSONPath (compiled or text) selects in `document`, in document order."""
+    query = jsonpath_rfc9535.compile(expression) if isinstance(expression, str) else expression
+    return [node.value for node in query.find(document)]
+
+
+@dataclass
+class JsonPathRecordExtractor(RecordExtractor):
+    """Records selected by an RFC 9535 JSONPath, optionally with response metadata under `_metadata`.
+
+    Why: `DpathExtractor` takes a list of keys, not the JSONPath users write in a custom stream, and cannot
+    attach parts of the response to each record. Each node `record_path` selects is one record: an object as
+    it is, anything else as `{"value": <node>}`. With `record_path: $.peers[*]` and `metadata_path: $.limit`:
+
+        {"limit": 10, "peers": {"p1": {"id": "p1"}, "p2": {"id": "p2"}}}
+        -> {"id": "p1", "_metadata": 10}, {"id": "p2", "_metadata": 10}
+
+    `metadata_path` selecting one node copies its value; several nodes give a list; none gives null.
+    """
+
+    record_path: str
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    metadata_path: str | None = None
+    decoder: Decoder | None = None
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._decoder = self.decoder or ParsedBodyDecoder(parameters={})
+        self._records = jsonpath_rfc9535.compile(self.record_path or "$")
+        self._metadata = jsonpath_rfc9535.compile(self.metadata_path) if self.metadata_path else None
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        for body in self._decoder.decode(response):
+            metadata = None
+            if self._metadata is not None:
+                found = select(self._metadata, body)
+                metadata = found[0] if len(found) == 1 else (found or None)
+            for node in select(self._records, body):
+                record = dict(node) if isinstance(node, Mapping) else {"value": node}
+                if self._metadata is not None:
+                    record["_metadata"] = metadata
+                yield record

@@ -1,70 +1,122 @@
-"""Stream state the connector cannot read."""
+"""Stream state the connector cannot read as it is."""
 
 from __future__ import annotations
 
+import copy
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 
 logger = logging.getLogger("airbyte")
 
+STATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# The two formats the manifest's cursors read (0 to 6 fractional digits, UTC).
+_READABLE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+# A cursor this far past the connector's clock is a mistake, not clock skew.
+FUTURE_TOLERANCE = timedelta(minutes=15)
 
-def _is_time(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
+
+def parse_datetime(value: Any) -> datetime | None:
+    """An ISO 8601 / RFC 3339 date-time (any offset, 0 to 9 fractional digits) as aware UTC, else None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("z", "Z").replace("Z", "+00:00")
+    if "." in text:  # fromisoformat takes at most 6 fractional digits
+        head, _, rest = text.partition(".")
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}" if digits else f"{head}{rest}"
     try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text)
     except ValueError:
-        return False
-    return True
-
-
-def _cursor_values(state: Mapping[str, Any], cursor_field: str) -> list[Any] | None:
-    """Every cursor value of a plain or per-partition state, or None when the shape is not one of those."""
-    if "states" in state or "state" in state:
-        partitions = state.get("states", [])
-        if not isinstance(partitions, list) or not all(isinstance(p, Mapping) for p in partitions):
-            return None
-        values = [p.get("cursor", {}).get(cursor_field) for p in partitions if isinstance(p.get("cursor"), Mapping)]
-        if len(values) != len(partitions):
-            return None
-        overall = state.get("state")
-        if overall is not None:
-            if not isinstance(overall, Mapping):
-                return None
-            values += [overall[cursor_field]] if cursor_field in overall else []
-        return values
-    return [state[cursor_field]] if cursor_field in state else None
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 @dataclass
 class UnreadableStateReset(StateMigration):
-    """Drops a stream state whose cursor is not a date-time, so the stream starts again from `start_date`.
+    """Makes a saved cursor readable, or drops it, so that a bad state never blocks the sync.
 
-    Why: the CDK's cursors fail the whole sync with "Something went wrong in the connector" on a state such as
-    `{"updated_at": "not-a-date"}` (hand-edited, written by another connector version, or cut short). Reading
-    again from the start only costs time and the destination deduplicates by primary key; a sync that cannot
-    start costs data. A warning says what was dropped. States of the expected shape are left untouched.
-    Example: `{"updated_at": 12345}` -> `{}`.
+    Why: the CDK's cursors fail the whole sync with "Something went wrong in the connector" on a cursor they
+    cannot parse with the manifest's formats, and keep failing until the state is reset by hand. Saved states
+    come from hand edits, other connector versions or other tools. For each cursor value of a plain or
+    per-partition state:
+
+    - a date-time in another valid form (an offset such as `+05:00`, no fraction, nanoseconds) is rewritten
+      as the same instant in the state's format: `2024-05-01T10:00:00+05:00` -> `2024-05-01T05:00:00.000000Z`;
+    - a value that is not a date-time, or one more than 15 minutes in the future (the stream would stay pinned
+      there, reading nothing), is dropped with a warning: that part of the stream is read again from the start
+      date, which costs time, while the destination deduplicates by primary key.
+
+    A state of another shape is dropped whole, with a warning. States that are already right are left as they are.
     """
 
+    # Both from the stream's `$parameters`.
     cursor_field: str
-    stream_name: str
+    name: str
     parameters: InitVar[Mapping[str, Any]]
 
     def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
         if not stream_state:
             return False
-        values = _cursor_values(stream_state, self.cursor_field)
-        return values is None or not all(_is_time(v) for v in values)
+        return self.migrate(stream_state, log=False) != stream_state
 
-    def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
-        logger.warning(
-            f"The saved state of stream {self.stream_name} has no readable `{self.cursor_field}` date-time "
-            f"({str(dict(stream_state))[:200]}); it is ignored and the stream is read again from the start date."
-        )
-        return {}
+    def migrate(self, stream_state: Mapping[str, Any], log: bool = True) -> Mapping[str, Any]:
+        problems: list[str] = []
+        if "states" in stream_state or "state" in stream_state:
+            migrated = self._per_partition(stream_state, problems)
+        else:
+            migrated = self._cursor(stream_state, problems, "the state")
+        if log and problems:
+            logger.warning(
+                f"The saved state of stream {self.name}: {'; '.join(problems)[:600]}. The dropped parts are "
+                "read again from the start date."
+            )
+        return migrated
+
+    def _per_partition(self, stream_state: Mapping[str, Any], problems: list[str]) -> Mapping[str, Any]:
+        partitions = stream_state.get("states", [])
+        overall = stream_state.get("state")
+        if not isinstance(partitions, list) or (overall is not None and not isinstance(overall, Mapping)):
+            problems.append(f"not a state this connector wrote ({str(dict(stream_state))[:200]}), dropped")
+            return {}
+        migrated = copy.deepcopy(dict(stream_state))
+        kept = []
+        for entry in partitions:
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("cursor"), Mapping):
+                problems.append(f"a partition entry that is not readable ({str(entry)[:100]}), dropped")
+                continue
+            cursor = self._cursor(entry["cursor"], problems, f"partition {entry.get('partition')}")
+            if cursor:
+                kept.append({**entry, "cursor": cursor})
+        migrated["states"] = kept
+        if overall is not None:
+            cursor = self._cursor(overall, problems, "the overall cursor")
+            if cursor:
+                migrated["state"] = cursor
+            else:
+                migrated.pop("state")
+        if "states" not in stream_state:
+            migrated.pop("states")
+        return migrated
+
+    def _cursor(self, cursor: Mapping[str, Any], problems: list[str], where: str) -> dict[str, Any]:
+        if self.cursor_field not in cursor:
+            if cursor:
+                problems.append(f"{where} has no `{self.cursor_field}` ({str(dict(cursor))[:100]}), dropped")
+            return {}
+        value = cursor[self.cursor_field]
+        parsed = parse_datetime(value)
+        if parsed is None:
+            problems.append(f"{where}: `{self.cursor_field}` {str(value)[:60]!r} is not a date-time, dropped")
+            return {}
+        if parsed > datetime.now(UTC) + FUTURE_TOLERANCE:
+            problems.append(f"{where}: `{self.cursor_field}` {value} is in the future, dropped")
+            return {}
+        if isinstance(value, str) and _READABLE.match(value):
+            return dict(cursor)  # one of the cursor's own formats: kept as written
+        return {**cursor, self.cursor_field: parsed.strftime(STATE_FORMAT)}

@@ -1,12 +1,14 @@
-"""Record transformations for 100ms timestamps."""
+"""Record transformations: 100ms timestamps, parent ids, and the removal of secrets."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import InitVar, dataclass
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 
@@ -36,11 +38,16 @@ class TimestampPrecisionTransformation(RecordTransformation):
     `10:12:00.78311898Z` -> `10:12:00.783118Z`; `0001-01-01T00:00:00Z` -> null; six digits or fewer, as sent.
     """
 
-    fields: list[str]
     parameters: InitVar[Mapping[str, Any]]
+    fields: list[str] = field(default_factory=list)
+    # The stream's `cursor_field` (from `$parameters`), when `fields` is not given.
+    cursor_field: str | None = None
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._fields = list(self.fields) or ([self.cursor_field] if self.cursor_field else [])
 
     def transform(self, record: dict[str, Any], config=None, stream_state=None, stream_slice=None) -> None:
-        for name in self.fields:
+        for name in self._fields:
             value = record.get(name)
             if value == ZERO_TIME:
                 record[name] = None
@@ -76,13 +83,99 @@ class PartitionFieldsTransformation(RecordTransformation):
     Why not `AddFields` with `{{ stream_partition.room_id }}`: that renders a Jinja template and runs
     `ast.literal_eval` for every record, about 12% of the CPU of a read of analytics events, and needs
     `value_type: string` so that an all-digit id does not become a number. This copies the value as it is.
+    A field missing from the partition is read from the slice's `extra_fields` (a parent's other fields).
     Example, partition `{"room_id": "6311..."}`: `{"id": "e1"}` -> `{"id": "e1", "room_id": "6311..."}`.
     """
 
-    fields: list[str]
     parameters: InitVar[Mapping[str, Any]]
+    fields: list[str] = field(default_factory=list)
+    # The stream's `parent_field` (from `$parameters`), when `fields` is not given.
+    parent_field: str | None = None
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._fields = list(self.fields) or ([self.parent_field] if self.parent_field else [])
 
     def transform(self, record: dict[str, Any], config=None, stream_state=None, stream_slice=None) -> None:
         partition = stream_slice.partition if stream_slice is not None else {}
-        for name in self.fields:
-            record[name] = partition.get(name)
+        extra = (stream_slice.extra_fields or {}) if stream_slice is not None else {}
+        for name in self._fields:
+            record[name] = partition[name] if name in partition else extra.get(name)
+
+
+REDACTED = "<redacted by source-100ms>"
+# A field whose name holds one of these words is a secret (`secretKey`, `X-Api-Key`, `credentials`, `token`...).
+SECRET_WORDS = frozenset(
+    {
+        "secret", "secrets", "key", "keys", "apikey", "token", "tokens", "password", "passwords", "passwd",
+        "authorization", "credential", "credentials", "signature", "sig", "presigned",
+    }
+)  # fmt: skip
+_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z]|[^A-Za-z]|$)|[A-Z]?[a-z]+|[0-9]+")
+
+
+@lru_cache(maxsize=4096)
+def is_secret_name(name: str) -> bool:
+    """Whether a field or parameter name says secret: `secretKey`, `app_secret`, `X-Api-Key`, `presigned_url`."""
+    return any(word.lower() in SECRET_WORDS for word in _WORDS.findall(name))
+
+
+def redact_url(text: str) -> str:
+    """A URL without what it carries as a credential: user information, secret-named query parameters, and the
+    stream key that ends an RTMP URL (`rtmp://host/app/<key>`)."""
+    parts = urlsplit(text)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    path = parts.path
+    if parts.scheme.lower() in ("rtmp", "rtmps") and path.strip("/"):
+        head, _, _ = path.rstrip("/").rpartition("/")
+        path = f"{head}/{REDACTED}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(is_secret_name(name) for name, _ in pairs):
+            query = urlencode([(name, REDACTED if is_secret_name(name) else value) for name, value in pairs])
+    return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
+
+
+def redact(value: Any) -> Any:
+    """`value` with every secret removed (see `SecretRedaction`); containers are changed in place."""
+    if isinstance(value, dict):
+        for name in [name for name in value if isinstance(name, str) and is_secret_name(name)]:
+            del value[name]
+        for name, item in value.items():
+            if isinstance(item, dict | list):
+                redact(item)
+            elif isinstance(item, str) and "://" in item:
+                value[name] = redact_url(item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, dict | list):
+                redact(item)
+            elif isinstance(item, str) and "://" in item:
+                value[index] = redact_url(item)
+    return value
+
+
+@dataclass
+class SecretRedaction(RecordTransformation):
+    """Removes every secret from a record before it leaves the connector: one rule for every stream.
+
+    Why: 100ms puts customers' secrets in what it returns: storage credentials in rooms
+    (`recording_info.upload_info.credentials`) and templates (`settings.recording.upload.credentials.{key,
+    secretKey}`, also in template settings, destinations and recording configs), webhook headers in rooms,
+    RTMP stream keys in `rtmpUrls` and `rtmp_urls`, stream keys in `GET /v2/stream-keys`, presigned recording
+    URLs. A warehouse is no place for them, and custom streams can read any endpoint. The rule:
+
+    - a field whose name holds the word secret, key, token, password, authorization, credential(s), signature
+      or presigned (any case, camelCase and snake_case split) is removed, with everything under it;
+    - a URL keeps its scheme, host and path, loses its user information, the value of secret-named query
+      parameters, and, for `rtmp(s)://`, the stream key that ends its path.
+
+    Example: `{"webhook": {"url": "https://h/x", "headers": {"Authorization": "Bearer s"}}}` ->
+    `{"webhook": {"url": "https://h/x", "headers": {}}}`; `rtmp://live.host/app/sk-123` ->
+    `rtmp://live.host/app/<redacted by source-100ms>`.
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+
+    def transform(self, record: dict[str, Any], config=None, stream_state=None, stream_slice=None) -> None:
+        redact(record)
