@@ -6,9 +6,15 @@ Airbyte's `source-declarative-manifest` runner loads.
 """
 
 from source_100ms.components.auth import ManagementTokenAuthenticator
+from source_100ms.components.custom import (
+    CustomStreamRequester,
+    CustomStreamSchemaLoader,
+    LookupFieldsTransformation,
+    LookupPartitionRouter,
+)
 from source_100ms.components.decoder import ParsedBodyDecoder
 from source_100ms.components.error_handler import ManagementApiErrorHandler
-from source_100ms.components.extractors import MapValuesExtractor, TopLevelListExtractor
+from source_100ms.components.extractors import JsonPathRecordExtractor, MapValuesExtractor, TopLevelListExtractor
 from source_100ms.components.pagination import ManagementApiPagination
 from source_100ms.components.requester import ManagementApiRequester
 from source_100ms.components.state import UnreadableStateReset
@@ -20,6 +26,11 @@ from source_100ms.components.transformations import (
 )
 
 __all__ = [
+    "CustomStreamRequester",
+    "CustomStreamSchemaLoader",
+    "JsonPathRecordExtractor",
+    "LookupFieldsTransformation",
+    "LookupPartitionRouter",
     "ManagementApiErrorHandler",
     "ManagementApiPagination",
     "ManagementApiRequester",

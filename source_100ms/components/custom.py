@@ -30,10 +30,12 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 import jsonpath_rfc9535
+import yaml
 from airbyte_cdk.sources.declarative.interpolation.interpolated_boolean import InterpolatedBoolean
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
     ConfigComponentsResolver as ConfigComponentsResolverModel,
@@ -42,6 +44,7 @@ from airbyte_cdk.sources.declarative.models.declarative_component_schema import 
     DeclarativeStream as DeclarativeStreamModel,
 )
 from airbyte_cdk.sources.declarative.parsers.manifest_component_transformer import ManifestComponentTransformer
+from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import ManifestReferenceResolver
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.declarative.partition_routers.partition_router import PartitionRouter
 from airbyte_cdk.sources.declarative.schema.schema_loader import SchemaLoader
@@ -455,6 +458,50 @@ def _entry(config: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     raise config_error(f"Custom stream '{name}' is not in `custom_streams`.")
 
 
+# ---------------------------------------------------------------------------------------------- the manifest
+
+INJECTED_MANIFEST = "__injected_declarative_manifest"
+_RESOLVED: dict[Any, tuple[Any, dict[str, Any]]] = {}
+
+
+def manifest_file() -> Path:
+    """The manifest beside these components: `manifest.yaml` next to `components.py` in a manifest-only build,
+    the package's `manifest.yaml` next to the `components` package here."""
+    here = Path(__file__).resolve()
+    beside = here.with_name("manifest.yaml")
+    return beside if beside.exists() else here.parent.parent / "manifest.yaml"
+
+
+def resolved_manifest(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest the source runs, with `$ref`s resolved and types and parameters propagated as the CDK does.
+
+    Why: the lookup router builds the parent streams a custom stream's URL names, from their definitions; those
+    cannot be embedded in the custom stream template (the CDK's resolver rewrites the template once per field
+    per custom stream, and a template holding every stream took minutes). Airbyte's runner hands the manifest
+    in the config (`__injected_declarative_manifest`) or bundles it beside `components.py`; this package keeps
+    it beside the `components` package. Resolved once per process and manifest.
+    """
+    injected = config.get(INJECTED_MANIFEST)
+    if isinstance(injected, Mapping):
+        key: Any = ("injected", id(injected))
+        source: Any = injected
+    else:
+        path = manifest_file()
+        key, source = ("file", str(path), path.stat().st_mtime), path
+    cached = _RESOLVED.get(key)
+    if cached is not None and cached[0] is not None:
+        return cached[1]
+    if isinstance(source, Path):
+        with source.open() as handle:
+            raw = yaml.safe_load(handle)
+    else:
+        raw = copy.deepcopy(dict(source))
+    resolved = ManifestReferenceResolver().preprocess_manifest(raw)
+    propagated = ManifestComponentTransformer().propagate_types_and_parameters("", resolved, {})
+    _RESOLVED[key] = (source, propagated)  # the source is kept so that an id() is never reused meanwhile
+    return propagated
+
+
 # ---------------------------------------------------------------------------------------------- components
 
 
@@ -547,11 +594,11 @@ class LookupPartitionRouter(PartitionRouter):
     config: Config
     parameters: InitVar[Mapping[str, Any]]
     stream_name: str = ""
-    streams: list[Mapping[str, Any]] = field(default_factory=list)
-    custom_stream: Mapping[str, Any] = field(default_factory=dict)
-    mapping: list[Mapping[str, Any]] = field(default_factory=list)
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        manifest = resolved_manifest(self.config)
+        self.streams = manifest["streams"]
+        self._dynamic = manifest["dynamic_streams"][0]
         specs = check_custom_streams(self.config, self.streams)
         self._spec = specs[self.stream_name] if self.stream_name in specs else None
         self._parents: list[tuple[Any, list[Lookup]]] = []
@@ -573,26 +620,16 @@ class LookupPartitionRouter(PartitionRouter):
 
     def _custom_definition(self, entry: Mapping[str, Any]) -> dict[str, Any]:
         """A custom parent, built from the same template and mapping as `dynamic_streams` builds it."""
-        template = copy.deepcopy(dict(self.custom_stream))
-        template["retriever"] = dict(template["retriever"])
-        template["retriever"]["partition_router"] = {
-            "type": "CustomPartitionRouter",
-            "class_name": f"{type(self).__module__}.{type(self).__qualname__}",
-            "streams": self.streams,
-            "custom_stream": self.custom_stream,
-            "mapping": self.mapping,
-            "stream_name": "",
-        }
         pointer = "__source_100ms_lookup_parent"
         resolver = ModelToComponentFactory().create_component(
             ConfigComponentsResolverModel,
             {
-                "type": "ConfigComponentsResolver",
+                **copy.deepcopy(dict(self._dynamic["components_resolver"])),
                 "stream_config": {"type": "StreamConfig", "configs_pointer": [pointer]},
-                "components_mapping": copy.deepcopy(list(self.mapping)),
             },
             {**self.config, pointer: [dict(entry)]},
         )
+        template = copy.deepcopy(dict(self._dynamic["stream_template"]))
         return next(iter(resolver.resolve_components(stream_template_config=template)))
 
     def stream_slices(self) -> Iterable[StreamSlice]:
@@ -675,7 +712,9 @@ class CustomStreamSchemaLoader(SchemaLoader):
     config: Config
     parameters: InitVar[Mapping[str, Any]]
     stream_name: str = ""
-    streams: list[Mapping[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self.streams = resolved_manifest(self.config)["streams"]
 
     def get_json_schema(self) -> Mapping[str, Any]:
         specs = check_custom_streams(self.config, self.streams)

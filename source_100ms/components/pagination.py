@@ -65,6 +65,7 @@ class ManagementApiPagination(PaginationStrategy):
     changes_for: str | None = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        parameters = parameters or {}
         self._page_size = (
             int(InterpolatedString.create(str(self.page_size), parameters=parameters).eval(self.config))
             if self.page_size is not None
