@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .clock import DAY, NS, ZERO_TIME
+from .clock import DAY, NS, ZERO_TIME, fmt_ts
 from .context import Context
 from .ids import object_id, room_code
 from .store import Collection, insert_sorted
@@ -107,3 +107,23 @@ class Rooms:
             )
         codes.sort(key=lambda c: c["code"])
         self.room_codes[room["id"]] = codes
+
+    def disable(self, room_id: str) -> dict:
+        """Disable a room now: it leaves the enabled rooms, ``enabled`` becomes false, ``updated_at`` the clock.
+
+        Raises KeyError for an unknown room; disabling a disabled room changes nothing.
+        """
+        room = self.coll.objects[room_id]
+        if not room["enabled"]:
+            return {"room_id": room_id, "changed": False, "updated_at": room["updated_at"]}
+        ctx = self.ctx
+        prev = room["updated_at"]
+        at = ctx.now_ns
+        updated = fmt_ts(at)
+        if updated == prev:  # updated_at must change, even when the room was updated at this very instant
+            updated = fmt_ts(at + 1_000_000)
+        room["enabled"] = False
+        room["updated_at"] = updated
+        self.enabled.remove(room_id)
+        insert_sorted(self.disabled, room_id)
+        return {"room_id": room_id, "changed": True, "updated_at": updated}

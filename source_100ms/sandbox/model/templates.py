@@ -16,6 +16,7 @@ class Templates:
     def __init__(self, ctx: Context):
         self.ctx = ctx
         self.coll = Collection()
+        self.recordings: dict[str, list[dict]] = {}  # GET /v2/templates/{id}/recordings, by template id
 
     def _role(self, name: str, all_roles: list[str], priority: int) -> dict:
         rng = self.ctx.rng
@@ -164,3 +165,26 @@ class Templates:
             }
             self.coll.add(tpl, created)
         self.coll.finalize()
+        for tid in self.coll.asc:
+            self.recordings[tid] = self._recording_configs(self.coll.objects[tid])
+
+    def _recording_configs(self, tpl: dict) -> list[dict]:
+        """The recording configs (``GET /v2/templates/{id}/recordings``, a bare array); none without recording."""
+        if tpl["settings"].get("recording") is None:
+            return []
+        host = next(iter(tpl["roles"]))
+        return [
+            {
+                "name": "default",
+                "role": host,
+                "maxDuration": 1800,
+                "presignDuration": 3600,
+                "thumbnails": {"width": 1280, "height": 720, "offsets": [2], "fps": 60},
+                "compositeRecording": {
+                    "browserComposite": {"enabled": True, "autoStopTimeout": 500, "width": 1920, "height": 1080},
+                    "customComposite": {},
+                },
+                "trackRecording": {},
+                "streamRecording": {"width": 1920, "height": 1080},
+            }
+        ]

@@ -22,13 +22,25 @@ class Workspace:
     The attributes below are views of the parts' state, kept for the API handlers and for tests.
     """
 
-    def __init__(self, seed: int = 1, scale: str = "small", now=None, events_total: int | None = None):
+    def __init__(
+        self,
+        seed: int = 1,
+        scale: str = "small",
+        now=None,
+        events_total: int | None = None,
+        sessions_per_hour: float | None = None,
+    ):
         if scale not in SCALES:
             raise ValueError(f"unknown scale {scale!r}; use one of {', '.join(SCALES)}")
         self.scale = scale
         self.params = dict(SCALES[scale])
         if events_total is not None:
             self.params["events"] = int(events_total)
+        if sessions_per_hour is not None:
+            if float(sessions_per_hour) <= 0:
+                raise ValueError("sessions_per_hour must be > 0")
+            self.params["sessions_per_hour"] = float(sessions_per_hour)
+        self.sessions_per_hour: float | None = self.params.get("sessions_per_hour")
         self.ctx = ctx = Context(seed, to_ns(now))
         self.seed = ctx.seed
         self.rng = ctx.rng
@@ -52,6 +64,7 @@ class Workspace:
         t, r, s, m, e, p = (self.templates_part, self.rooms_part, self.sessions_part, self.media, self.events,
                             self.polls_part)  # fmt: skip
         self.templates = t.coll
+        self.template_recordings = t.recordings
         self.rooms = r.coll
         self.rooms_enabled = r.enabled
         self.rooms_disabled = r.disabled
@@ -185,6 +198,20 @@ class Workspace:
         Returns ``{stream: {"created": [keys], "changed": [keys]}, "clock": <new time>}``.
         """
         return self.activity.advance(minutes)
+
+    # ----------------------------------------------------------------- changes made by a test
+
+    def disable_room(self, room_id: str) -> dict:
+        """Disable a room at the workspace clock (as the dashboard or ``POST /v2/rooms/{id}`` would): it leaves
+        ``rooms_enabled``, ``enabled`` becomes false and ``updated_at`` changes; its room codes (and stream key)
+        then answer 403 "Room is disabled" and leave the ground truth. KeyError for an unknown room."""
+        return self.rooms_part.disable(room_id)
+
+    # ----------------------------------------------------------------- secrets
+
+    def secrets(self) -> list[str]:
+        """Every secret value the API can currently answer, sorted (each contains ``sbxsecret``)."""
+        return []
 
     # ----------------------------------------------------------------- events
 
