@@ -76,6 +76,7 @@ class Activity:
                             x["status"] = "completed"
                             x["stopped_at"] = ctx.ts(end)
                             x["updated_at"] = ctx.ts(end + NS)
+                events.schedule(s)
             else:
                 busy_rooms.add(s["room_id"])
                 if s["peers"]:
@@ -126,6 +127,10 @@ class Activity:
             if s["peers"]:
                 seg_end = new if end is None else parse_ts(s["updated_at"])
                 add_events(rid, events.segment(s, start, seg_end, per_session))
+            if end is not None:
+                events.schedule(s)
+        # 5. late events that arrived by now
+        created["analytics_events"].extend(e.id for e in events.release(new))
         created["recording_assets"] = sorted(set(created["recording_assets"]))
         out = {k: {"created": created[k], "changed": changed[k]} for k in created}
         out["clock"] = fmt_ts(new)

@@ -10,22 +10,28 @@ from __future__ import annotations
 import bisect
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import orjson
 
 from .clock import DAY, NS, fmt_ts, fmt_ts_fast, parse_ts
 from .context import Context
 from .ids import uuid_from_int, uuid_hex
+from .late_events import LateEvent, LateEvents
 from .rooms import Rooms
 from .sessions import Sessions
 from .vocab import ACTIONS, ERRORS, EVENT_TYPES_CLIENT, EVENT_TYPES_TRACK
+
+if TYPE_CHECKING:
+    from .media import Media
 
 _TRACK_SET = frozenset(EVENT_TYPES_TRACK)
 
 
 @dataclass
 class Segment:
-    """A stretch of one session's activity that carries ``count`` analytics events."""
+    """A stretch of one session's activity that carries ``count`` analytics events; or (``late`` set) a batch
+    of late events that arrived together, given explicitly."""
 
     session_id: str
     start_ns: int
@@ -34,6 +40,7 @@ class Segment:
     pjoin: list[int]  # joined_at ns of the peers, ascending
     peers: list[dict]  # peer dicts in the same order
     session_created: str
+    late: list[LateEvent] | None = None
 
 
 @dataclass
@@ -51,15 +58,61 @@ class RoomEvents:
 
 
 class Events:
-    """The analytics events of every room."""
+    """The analytics events of every room: on-time ones, computed per segment, and late ones (``late_events``)
+    appended in batches as they arrive. A visible event keeps its index, so snapshot cursors stay valid."""
 
-    def __init__(self, ctx: Context, rooms: Rooms, sessions: Sessions):
+    def __init__(self, ctx: Context, rooms: Rooms, sessions: Sessions, media: Media):
         self.ctx = ctx
         self.rooms = rooms
         self.sessions = sessions
+        self.media = media
         self.room_events: dict[str, RoomEvents] = {}
         self.avg_events_per_session = 5
         self._frag_cache: dict[tuple[int, int], str] = {}
+        self.late = LateEvents(ctx)
+
+    # ----------------------------------------------------------------- late events
+
+    def late_of(self, session: dict) -> list[LateEvent]:
+        """The late events of an ended session (all of them, arrived or not)."""
+        sid = session["id"]
+        recs = [self.media.recordings.objects[r] for r in self.media.recordings.by_session.get(sid, [])]
+        rec = next((r for r in reversed(recs) if r["status"] != "failed"), None)
+        room = self.rooms.coll.objects[session["room_id"]]
+        return self.late.make(session, room, rec, self.beam_rtmp_url(room["id"]))
+
+    def add_late(self, room_id: str, batch: list[LateEvent]) -> None:
+        """Make a batch of arrived late events visible at the end of a room's list."""
+        if not batch:
+            return
+        seg = Segment(batch[0].session_id, batch[0].ts_ns, batch[-1].ts_ns, len(batch), [], [], "", late=batch)
+        self.room_events.setdefault(room_id, RoomEvents()).append(seg)
+
+    def release(self, until_ns: int) -> list[LateEvent]:
+        """Late events that arrived by ``until_ns`` become visible; returned in arrival order."""
+        due = self.late.due(until_ns)
+        by_room: dict[str, list[LateEvent]] = {}
+        for e in due:
+            by_room.setdefault(e.room_id, []).append(e)
+        for room_id, batch in by_room.items():
+            self.add_late(room_id, batch)
+        return due
+
+    def schedule(self, session: dict) -> None:
+        """A session just ended: hold its late events until they arrive (``release``)."""
+        self.late.hold(self.late_of(session))
+
+    def late_visible(self) -> int:
+        return sum(seg.count for re in self.room_events.values() for seg in re.segs if seg.late is not None)
+
+    def is_late(self, room_id: str, i: int) -> bool:
+        return self._locate(room_id, i)[0].late is not None
+
+    def pending(self) -> list[dict]:
+        """The late events not arrived yet, in arrival order."""
+        return [e.summary() for e in sorted(self.late.pending)]
+
+    # ----------------------------------------------------------------- on-time events
 
     def segment(self, session: dict, start: int, end: int, count: int) -> Segment:
         pj = self.sessions.peer_join_ns
@@ -94,25 +147,64 @@ class Events:
         per_room: dict[str, list[tuple[int, dict, int]]] = {}
         for s, c in zip(eligible, counts, strict=True):
             per_room.setdefault(s["room_id"], []).append((self.sessions.coll.created_ns[s["id"]], s, c))
+        now = self.ctx.now_ns
         for rid, items in per_room.items():
             items.sort(key=lambda x: x[0])
             re = self.room_events.setdefault(rid, RoomEvents())
             for start, s, c in items:
-                end = self.ctx.now_ns if s["active"] else parse_ts(s["updated_at"])
+                end = now if s["active"] else parse_ts(s["updated_at"])
                 re.append(self.segment(s, start, end, c))
+                if not s["active"]:
+                    late = self.late_of(s)
+                    self.add_late(rid, sorted(e for e in late if e.arrival_ns <= now))
+                    self.late.hold(e for e in late if e.arrival_ns > now)
+
+    def beam_rtmp_url(self, room_id: str) -> str:
+        return f"rtmp://a.rtmp.example.com/live2/{self.rooms.beam_rtmp_key(room_id)}"
+
+    def rooms_with_beam_rtmp(self) -> list[str]:
+        """Rooms with a visible beam event that names an RTMP URL (and so the room's beam stream key)."""
+        out = []
+        for room_id, re in self.room_events.items():
+            for i in range(re.total):
+                if self.event_type(room_id, i) == "beam.recording.success" and self.beam_rtmp(room_id, i):
+                    out.append(room_id)
+                    break
+        return out
 
     def _event_hash(self, room_id: str, i: int) -> bytes:
         return hashlib.blake2b(b"%s|%s|%d" % (self.ctx.seed_bytes, room_id.encode(), i), digest_size=32).digest()
 
+    def _locate(self, room_id: str, i: int) -> tuple[Segment, int]:
+        re = self.room_events[room_id]
+        k = bisect.bisect_right(re.offsets, i) - 1
+        return re.segs[k], i - re.offsets[k]
+
     def event_id(self, room_id: str, i: int) -> str:
+        seg, j = self._locate(room_id, i)
+        if seg.late is not None:
+            return seg.late[j].id
         return uuid_hex(self._event_hash(room_id, i).hex())
+
+    def event_type(self, room_id: str, i: int) -> str:
+        seg, j = self._locate(room_id, i)
+        if seg.late is not None:
+            return seg.late[j].type
+        return _event_type(self._event_hash(room_id, i))
+
+    def beam_rtmp(self, room_id: str, i: int) -> bool:
+        """Whether beam event i of a room names an RTMP URL."""
+        seg, j = self._locate(room_id, i)
+        if seg.late is not None:
+            return bool(seg.late[j].body["data"].get("rtmp"))
+        return not self._event_hash(room_id, i)[23] & 1
 
     def event_meta(self, room_id: str, i: int) -> tuple[str, str, str, str]:
         """(type, session_id, peer_id, user_id) of event i of a room, cheaply."""
-        re = self.room_events[room_id]
-        k = bisect.bisect_right(re.offsets, i) - 1
-        seg = re.segs[k]
-        j = i - re.offsets[k]
+        seg, j = self._locate(room_id, i)
+        if seg.late is not None:
+            e = seg.late[j]
+            return e.type, e.session_id, e.peer_id, e.user_id
         h = self._event_hash(room_id, i)
         ts = seg.start_ns + (seg.end_ns - seg.start_ns) * (j + 1) // (seg.count + 1)
         peer = self._event_peer(seg, ts, h)
@@ -131,10 +223,9 @@ class Events:
     def event_json(self, room_id: str, i: int) -> str:
         """Event i of a room as JSON text. Track events (most of them) take a fast path built from
         cached per-peer fragments; the others are built as dicts."""
-        re = self.room_events[room_id]
-        k = bisect.bisect_right(re.offsets, i) - 1
-        seg = re.segs[k]
-        j = i - re.offsets[k]
+        seg, j = self._locate(room_id, i)
+        if seg.late is not None:
+            return orjson.dumps(seg.late[j].body).decode()
         h = self._event_hash(room_id, i)
         etype = _event_type(h)
         if etype not in _TRACK_SET:
@@ -179,10 +270,7 @@ class Events:
         )
 
     def _event_dict(self, room_id: str, i: int) -> dict:
-        re = self.room_events[room_id]
-        k = bisect.bisect_right(re.offsets, i) - 1
-        seg = re.segs[k]
-        j = i - re.offsets[k]
+        seg, j = self._locate(room_id, i)
         h = self._event_hash(room_id, i)
         raw = seg.start_ns + (seg.end_ns - seg.start_ns) * (j + 1) // (seg.count + 1)
         peer = self._event_peer(seg, raw, h)
@@ -234,7 +322,7 @@ class Events:
                 "recording_path": f"s3://recordings-bucket/beam/{beam_id}/rec.mp4",
                 "recording_presigned_url": f"https://recordings-bucket.s3.example.com/beam/{beam_id}/rec.mp4?sig={hx[:16]}",
                 "meeting_url": f"https://sandbox.app.100ms.live/preview/{room_id}?skip_preview=true",
-                "rtmp": [] if h[23] & 1 else [{"url": f"rtmp://a.rtmp.example.com/live2/{hx[8:20]}"}],
+                "rtmp": [] if h[23] & 1 else [{"url": self.beam_rtmp_url(room_id)}],
                 "session_started_at": seg.session_created,
                 "size": int.from_bytes(h[24:28], "big") % 800_000_000 + 10_000,
             }
@@ -286,6 +374,9 @@ class Events:
     def events_total(self) -> int:
         return sum(re.total for re in self.room_events.values())
 
+
+if TYPE_CHECKING:
+    from .media import Media
 
 _TRACK_SET = frozenset(EVENT_TYPES_TRACK)
 _MINUTE_BASES: dict[int, str] = {}

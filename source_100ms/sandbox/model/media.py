@@ -4,11 +4,13 @@ as the list endpoints answer them. A recording runs while its session does, then
 
 from __future__ import annotations
 
-from .clock import HOUR, NS, ZERO_TIME, parse_ts
+from .clock import HOUR, NS, ZERO_TIME, fmt_ts, parse_ts, quantize
 from .context import Context
 from .ids import object_id, uuid4s
 from .sessions import Sessions
 from .store import Collection
+
+LAYERS = [(1920, 1080), (1280, 720), (854, 480), (640, 360)]  # HLS layers, largest first
 
 
 class Media:
@@ -21,6 +23,10 @@ class Media:
         self.recording_assets = Collection()
         self.live_streams = Collection()
         self.external_streams = Collection()
+
+    def _rtmp_key(self, rng) -> str:
+        rng.getrandbits(48)  # was the stream key; still drawn so that what follows keeps its values
+        return self.ctx.mint("rtmp-key")
 
     def finalize(self) -> None:
         for coll in (self.recordings, self.recording_assets, self.live_streams, self.external_streams):
@@ -178,8 +184,42 @@ class Media:
                 asset = self.asset(lid, session, "room-vod", c)
                 self.add_asset(asset, c)
                 ls["recording_assets"] = [asset]
+        if hls_vod:
+            self._single_files_per_layer(ls, session)
         self.live_streams.add(ls, created, room_id=ls["room_id"], session_id=ls["session_id"])
         return ls
+
+    def _single_files_per_layer(self, ls: dict, session: dict) -> None:
+        """Half the HLS recordings also keep one MP4 per layer: ``room-vod`` assets whose ``metadata.layer`` is
+        a string (``"0"`` the largest), as the docs and the Node SDK type it. Drawn from the stream's own
+        random stream, so the rest of the workspace keeps its values."""
+        lrng = self.ctx.side_rng("layers", ls["id"])
+        if lrng.random() >= 0.5:
+            return
+        ls["recording"]["single_file_per_layer"] = True
+        vod = next((a for a in ls["recording_assets"] or [] if a["type"] == "room-vod"), None)
+        if vod is None:
+            return
+        c0 = self.recording_assets.created_ns[vod["id"]]
+        for k, (w, h) in enumerate(LAYERS[: int(vod["metadata"]["num_layers"])]):
+            c = c0 + (k + 1) * 1_000_000 + lrng.randrange(1_000_000)
+            aid = object_id(c, lrng)
+            asset = {
+                "id": aid,
+                "job_id": ls["id"],
+                "room_id": session["room_id"],
+                "session_id": session["id"],
+                "type": "room-vod",
+                "path": f"s3://recordings-bucket/{session['room_id']}/{ls['id']}/layer-{k}-{aid[-6:]}.mp4",
+                "status": "completed",
+                "size": lrng.randint(2_000, 900_000_000),
+                "duration": vod["duration"],
+                "created_at": fmt_ts(quantize(c, lrng.random())),
+                "thumbnails": None,
+                "metadata": {"resolution": {"width": w, "height": h}, "layer": str(k)},
+            }
+            self.add_asset(asset, c)
+            ls["recording_assets"].append(asset)
 
     def make_external_stream(self, session: dict) -> dict:
         rng = self.ctx.rng
@@ -193,7 +233,7 @@ class Media:
             "session_id": session["id"],
             "status": status,
             "destination": "rtmp",
-            "rtmp_urls": [f"rtmp://a.rtmp.example.com/live2/{rng.getrandbits(48):012x}"],
+            "rtmp_urls": [f"rtmp://a.rtmp.example.com/live2/{self._rtmp_key(rng)}"],
             "meeting_url": f"https://sandbox.app.100ms.live/preview/{session['room_id']}?skip_preview=true",
             "recording": rng.random() < 0.3,
             "resolution": {"width": 1280, "height": 720},

@@ -35,7 +35,8 @@ class PollsAndKeys:
                 created = parse_ts(room["created_at"]) + rng.randrange(1, HOUR)
                 skid = object_id(created, rng)
                 alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
-                key = "".join(rng.choice(alphabet) for _ in range(20))
+                "".join(rng.choice(alphabet) for _ in range(20))  # was the key; drawn so the rest keeps its values
+                key = self.ctx.mint("stream-key")
                 self.stream_keys[rid] = {
                     "id": skid,
                     "key": key,

@@ -72,7 +72,24 @@ class Rooms:
             else {"url": "https://hooks.example.com/100ms", "headers": {"x-source": "sandbox"}},
             "customer": ctx.customer_id,
         }
+        self._add_secrets(room)
         return room
+
+    def _add_secrets(self, room: dict) -> None:
+        """As documented: storage credentials in ``recording_info.upload_info``; webhook headers with secret
+        values (from the secret stream, so the room's other values are as they were without them)."""
+        ctx = self.ctx
+        upload = room["recording_info"].get("upload_info")
+        if upload is not None:
+            upload["credentials"] = {"key": ctx.mint("storage-key"), "secret": ctx.mint("storage-secret")}
+        hook = room["webhook"]
+        if hook["url"]:
+            hook["headers"]["Authorization"] = f"Bearer {ctx.mint('webhook-token')}"
+            hook["headers"]["X-Api-Key"] = ctx.mint("webhook-key")
+
+    def beam_rtmp_key(self, room_id: str) -> str:
+        """The stream key a room's beam (recording/streaming bot) sends to, in beam events' ``rtmp[].url``."""
+        return self.ctx.keyed_secret("rtmp-key", "beam", room_id)
 
     def add(self, room: dict, created: int) -> None:
         rid = room["id"]

@@ -62,12 +62,14 @@ class Templates:
             dest["rtmpDestinations"] = {}
             for _ in range(n_each):
                 name = uuid4s(rng)
+                rng.getrandbits(32)  # was the stream key; still drawn so that what follows keeps its values
                 dest["rtmpDestinations"][name] = {
                     "name": name,
                     "width": 1280,
                     "height": 720,
                     "maxDuration": 10800,
-                    "rtmpUrls": [f"rtmp://live.example.net/app/{rng.getrandbits(32):08x}"],
+                    # the stream key is the last path segment of an RTMP URL: a secret of the streaming account
+                    "rtmpUrls": [f"rtmp://live.example.net/app/{self.ctx.mint('rtmp-key')}"],
                     "recordingEnabled": rng.random() < 0.5,
                     "autoStopTimeout": 300,
                 }
@@ -140,9 +142,7 @@ class Templates:
                 name = f"{rng.choice(ROOM_WORDS)}-template-{idx + 1}"
             settings = {
                 "region": rng.choice(REGIONS),
-                "recording": None
-                if idx % 2 == 0
-                else {"enabled": True, "upload": {"type": "s3", "location": "recordings-bucket"}},
+                "recording": None if idx % 2 == 0 else {"enabled": True, "upload": None},
                 "roomState": {"messageInterval": 5, "sendPeerList": idx % 2 == 1, "stopRoomStateOnJoin": True,
                               "enabled": idx % 3 != 0},
                 "retry": {},
@@ -163,10 +163,44 @@ class Templates:
                 "default": idx == 0,
                 "appId": self.ctx.app_id,
             }
+            self._add_storage_and_plugins(tpl, roles)
             self.coll.add(tpl, created)
         self.coll.finalize()
         for tid in self.coll.asc:
             self.recordings[tid] = self._recording_configs(self.coll.objects[tid])
+
+    def upload(self, prefix: str) -> dict:
+        """An ``upload`` object as the create-template response documents it, with storage credentials."""
+        ctx = self.ctx
+        return {
+            "type": "s3",
+            "location": "recordings-bucket",
+            "prefix": prefix,
+            "options": {"region": "ap-south-1"},
+            "credentials": {"key": ctx.mint("storage-key"), "secretKey": ctx.mint("storage-secret")},
+        }
+
+    def _add_storage_and_plugins(self, tpl: dict, roles: list[str]) -> None:
+        """Storage credentials (``settings.recording.upload``, some HLS and browser recordings) and ``plugins``.
+
+        Drawn from the secret stream, so the rest of the template keeps the values it had without them.
+        """
+        srng = self.ctx.secret_rng
+        rec = tpl["settings"]["recording"]
+        if rec is not None:
+            rec["upload"] = self.upload(f"templates/{tpl['id']}")
+        dest = tpl["destinations"]
+        for name, hls in (dest.get("hlsDestinations") or {}).items():
+            if srng.random() < 0.5:
+                hls["recording"]["upload"] = self.upload(f"hls/{tpl['id']}/{name[:8]}")
+        for name, br in (dest.get("browserRecordings") or {}).items():
+            if srng.random() < 0.5:
+                br["upload"] = self.upload(f"browser/{tpl['id']}/{name[:8]}")
+        others = roles[1:] or roles
+        plugins: dict = {"whiteboard": {"permissions": {"admin": [roles[0]], "writer": [roles[0]], "reader": others}}}
+        if "transcriptions" in dest:
+            plugins["transcriptions"] = {"permissions": {"admin": [roles[0]]}, "mode": "caption"}
+        tpl["plugins"] = plugins
 
     def _recording_configs(self, tpl: dict) -> list[dict]:
         """The recording configs (``GET /v2/templates/{id}/recordings``, a bare array); none without recording."""
@@ -186,5 +220,7 @@ class Templates:
                 },
                 "trackRecording": {},
                 "streamRecording": {"width": 1920, "height": 1080},
+                # where this config uploads: the template's storage, with its credentials
+                "upload": tpl["settings"]["recording"]["upload"],
             }
         ]

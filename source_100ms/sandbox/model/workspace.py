@@ -4,9 +4,13 @@ sibling modules. It lays out the history (rooms and their sessions over 60 days)
 
 from __future__ import annotations
 
+import re
+
+import orjson
+
 from .activity import Activity
 from .clock import DAY, HOUR, MINUTE, to_ns
-from .context import Context
+from .context import SECRET_MARK, Context
 from .events import Events, RoomEvents
 from .media import Media
 from .polls import PollsAndKeys
@@ -14,6 +18,8 @@ from .rooms import Rooms
 from .sessions import Sessions
 from .templates import Templates
 from .vocab import SCALES
+
+SECRET_RX = re.compile(rf"{SECRET_MARK}-[a-z-]+-[0-9a-f]{{24}}")
 
 
 class Workspace:
@@ -54,7 +60,7 @@ class Workspace:
         self.rooms_part = Rooms(ctx, self.templates_part)
         self.sessions_part = Sessions(ctx, self.templates_part)
         self.media = Media(ctx, self.sessions_part)
-        self.events = Events(ctx, self.rooms_part, self.sessions_part)
+        self.events = Events(ctx, self.rooms_part, self.sessions_part, self.media)
         self.polls_part = PollsAndKeys(ctx, self.rooms_part, self.sessions_part)
         self.activity = Activity(self)
         self._bind_views()
@@ -210,8 +216,21 @@ class Workspace:
     # ----------------------------------------------------------------- secrets
 
     def secrets(self) -> list[str]:
-        """Every secret value the API can currently answer, sorted (each contains ``sbxsecret``)."""
-        return []
+        """Every secret value the API can currently answer, sorted; each contains ``sbxsecret``.
+
+        Storage credentials of templates (settings, HLS and browser recordings, recording configs) and rooms,
+        webhook header values, RTMP stream keys (template destinations, external streams, beam events) and the
+        stream keys of enabled rooms. A test scans a connector's output for any of them.
+        """
+        found: set[str] = set()
+        docs = [self.templates.objects, self.template_recordings, self.rooms.objects, self.external_streams.objects]
+        docs.append({rid: k for rid, k in self.stream_keys.items() if rid in self.rooms.objects
+                     and self.rooms.objects[rid]["enabled"]})  # fmt: skip
+        for doc in docs:
+            found.update(SECRET_RX.findall(orjson.dumps(doc).decode()))
+        for rid in self.events.rooms_with_beam_rtmp():
+            found.add(self.rooms_part.beam_rtmp_key(rid))
+        return sorted(found)
 
     # ----------------------------------------------------------------- events
 
@@ -229,6 +248,10 @@ class Workspace:
 
     def events_total(self) -> int:
         return self.events.events_total()
+
+    def pending_late_events(self) -> list[dict]:
+        """Late analytics events not visible yet (``id, room_id, session_id, type, timestamp, arrival``)."""
+        return self.events.pending()
 
     # ----------------------------------------------------------------- what a read must return
 
@@ -254,8 +277,8 @@ class Workspace:
         gt["sessions"] = sorted(self.sessions.objects)
         gt["session_peers"] = sorted([sid, pid] for sid, s in self.sessions.objects.items() for pid in s["peers"])
         ev = []
-        for rid, re in self.room_events.items():
-            ev.extend(self.event_id(rid, i) for i in range(re.total))
+        for rid, room_ev in self.room_events.items():
+            ev.extend(self.event_id(rid, i) for i in range(room_ev.total))
         gt["analytics_events"] = sorted(ev)
         gt["recordings"] = sorted(self.recordings.objects)
         gt["recording_assets"] = sorted(self.recording_assets.objects)
@@ -273,6 +296,8 @@ class Workspace:
             "sessions_active": len(self.sessions_active),
             "session_peers": sum(len(s["peers"]) for s in self.sessions.objects.values()),
             "analytics_events": self.events_total(),
+            "analytics_events_late": self.events.late_visible(),
+            "analytics_events_late_pending": len(self.events.late.pending),
             "recordings": len(self.recordings),
             "recording_assets": len(self.recording_assets),
             "live_streams": len(self.live_streams),
