@@ -14,8 +14,39 @@ if TYPE_CHECKING:
 STREAMS = ("rooms", "sessions", "session_peers", "recordings", "recording_assets", "analytics_events")
 
 
+class Changes:
+    """What an advance created and changed, by stream (keys as primary keys)."""
+
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+        self.created: dict[str, list] = {k: [] for k in STREAMS}
+        self.changed: dict[str, list] = {k: [] for k in STREAMS}
+
+    def note_assets(self, pairs) -> None:
+        for a, _ in pairs:
+            self.created["recording_assets"].append(a["id"])
+
+    def add_events(self, room_id: str, seg: Segment) -> None:
+        events = self.ws.events
+        re = events.room_events.setdefault(room_id, RoomEvents())
+        first = re.total
+        re.append(seg)
+        for i in range(first, re.total):
+            self.created["analytics_events"].append(events.event_id(room_id, i))
+
+    def result(self, clock: int) -> dict:
+        self.created["recording_assets"] = sorted(set(self.created["recording_assets"]))
+        self.created["recordings"] = list(dict.fromkeys(self.created["recordings"]))
+        self.changed["recordings"] = list(dict.fromkeys(self.changed["recordings"]))
+        self.changed["sessions"] = list(dict.fromkeys(self.changed["sessions"]))
+        out: dict = {k: {"created": self.created[k], "changed": self.changed[k]} for k in STREAMS}
+        out["clock"] = fmt_ts(clock)
+        return out
+
+
 class Activity:
-    """Advances a workspace's clock."""
+    """Advances a workspace's clock: steadily (a few sessions per advance) or, for a busy workspace, at the
+    timeline's rate (``timeline.py``)."""
 
     def __init__(self, ws: Workspace):
         self.ws = ws
@@ -23,27 +54,38 @@ class Activity:
     def advance(self, minutes: float = 60) -> dict:
         ws = self.ws
         ctx = ws.ctx
-        rng = ctx.rng
-        sessions, media, events, rooms = ws.sessions_part, ws.media, ws.events, ws.rooms_part
         old = ctx.now_ns
         new = old + int(minutes * MINUTE)
         if new <= old:
             raise ValueError("minutes must be positive")
         ctx.now_ns = new
-        created: dict[str, list] = {k: [] for k in STREAMS}
-        changed: dict[str, list] = {k: [] for k in STREAMS}
+        ch = Changes(ws)
+        if ws.timeline is not None:
+            ws.timeline.advance(old, new, ch)
+            self._new_rooms(old, new, minutes, ch)
+        else:
+            self._steady(old, new, minutes, ch)
+        # late events that arrived by now
+        ch.created["analytics_events"].extend(e.id for e in ws.events.release(new))
+        return ch.result(new)
 
-        def note_assets(pairs):
-            for a, _ in pairs:
-                created["recording_assets"].append(a["id"])
+    def _new_rooms(self, old: int, new: int, minutes: float, ch: Changes) -> None:
+        ws = self.ws
+        ctx, rooms = ws.ctx, ws.rooms_part
+        tids = list(ws.templates.asc)
+        for _ in range(max(1, round(minutes / 240))):
+            c = ctx.uniform_ns(old + 1, new)
+            room = rooms.make(c, True, ctx.rng.choice(tids), c)
+            rooms.add(room, c)
+            ch.created["rooms"].append(room["id"])
 
-        def add_events(room_id: str, seg: Segment) -> None:
-            re = events.room_events.setdefault(room_id, RoomEvents())
-            first = re.total
-            re.append(seg)
-            for i in range(first, re.total):
-                created["analytics_events"].append(events.event_id(room_id, i))
-
+    def _steady(self, old: int, new: int, minutes: float, ch: Changes) -> None:
+        ws = self.ws
+        ctx = ws.ctx
+        rng = ctx.rng
+        sessions, media, events, rooms = ws.sessions_part, ws.media, ws.events, ws.rooms_part
+        created, changed = ch.created, ch.changed
+        note_assets, add_events = ch.note_assets, ch.add_events
         per_session = events.avg_events_per_session
         # 1. active sessions: end some (all older than 12 h), the rest keep going
         busy_rooms = set()
@@ -89,13 +131,7 @@ class Activity:
                 note_assets(media.complete_recording(rec, s, new))
                 changed["recordings"].append(rec["id"])
         # 3. a new room
-        tids = list(ws.templates.asc)
-        n_new_rooms = max(1, round(minutes / 240))
-        for _ in range(n_new_rooms):
-            c = ctx.uniform_ns(old + 1, new)
-            room = rooms.make(c, True, rng.choice(tids), c)
-            rooms.add(room, c)
-            created["rooms"].append(room["id"])
+        self._new_rooms(old, new, minutes, ch)
         # 4. new sessions
         rate = ws.params["sessions"] / (60 * 24 * 60)
         n_new = max(3, round(rate * minutes * rng.uniform(0.7, 1.3)))
@@ -129,9 +165,3 @@ class Activity:
                 add_events(rid, events.segment(s, start, seg_end, per_session))
             if end is not None:
                 events.schedule(s)
-        # 5. late events that arrived by now
-        created["analytics_events"].extend(e.id for e in events.release(new))
-        created["recording_assets"] = sorted(set(created["recording_assets"]))
-        out = {k: {"created": created[k], "changed": changed[k]} for k in created}
-        out["clock"] = fmt_ts(new)
-        return out

@@ -4,12 +4,13 @@ as the list endpoints answer them. A recording runs while its session does, then
 
 from __future__ import annotations
 
-from .clock import HOUR, NS, ZERO_TIME, fmt_ts, parse_ts, quantize
+from .clock import HOUR, MINUTE, NS, ZERO_TIME, fmt_ts, parse_ts, quantize
 from .context import Context
 from .ids import object_id, uuid4s
 from .sessions import Sessions
 from .store import Collection
 
+BUSY_RECORDING_RATE = 0.75  # a school or webinar platform records most sessions
 LAYERS = [(1920, 1080), (1280, 720), (854, 480), (640, 360)]  # HLS layers, largest first
 
 
@@ -23,6 +24,7 @@ class Media:
         self.recording_assets = Collection()
         self.live_streams = Collection()
         self.external_streams = Collection()
+        self.planned_done: dict[str, int] = {}  # busy workspaces: when a post_processing recording completes
 
     def _rtmp_key(self, rng) -> str:
         rng.getrandbits(48)  # was the stream key; still drawn so that what follows keeps its values
@@ -273,3 +275,54 @@ class Media:
             self.make_live_stream(session, now)
         if rng.random() < 0.04:
             self.make_external_stream(session)
+
+    # ----------------------------------------------------------------- busy workspaces (see timeline.py)
+
+    def processing_ns(self, duration_ns: int) -> int:
+        """How long a recording takes to process after its session: minutes, longer for long sessions."""
+        return self.ctx.rng.randrange(2 * MINUTE, 15 * MINUTE) + duration_ns // 20
+
+    def busy_extras(self, session: dict, now: int, end: int | None) -> None:
+        """Recordings (most sessions are recorded), live and external streams of a busy workspace's session.
+
+        A recording of an ended session completes ``processing_ns`` after the end: until then (when that is
+        after ``now``) it is ``post_processing`` and ``planned_done`` says when it completes.
+        """
+        rng = self.ctx.rng
+        if not session["peers"]:
+            return
+        if rng.random() < BUSY_RECORDING_RATE:
+            if end is None:
+                self.make_recording(session, "running", now)
+            else:
+                start = self.sessions.coll.created_ns[session["id"]]
+                done = end + self.processing_ns(end - start)
+                status = "failed" if rng.random() < 0.04 else ("post_processing" if done > now else "completed")
+                rec, _ = self.make_recording(session, status, now)
+                if status == "post_processing":
+                    self.planned_done[rec["id"]] = done
+        if rng.random() < 0.06:
+            self.make_live_stream(session, now)
+        if rng.random() < 0.04:
+            self.make_external_stream(session)
+
+    def stop_recording(self, rec: dict, session: dict, end: int) -> int:
+        """A running recording stops with its session (at ``end``): ``post_processing`` until the returned time."""
+        rng = self.ctx.rng
+        stopped = max(parse_ts(rec["started_at"]) + NS, end - rng.randrange(0, 3 * NS))
+        peers = list(session["peers"].values())
+        rec["status"] = "post_processing"
+        rec["stopped_at"] = self.ctx.ts(stopped)
+        rec["stopped_by"] = rng.choice(peers)["id"] if peers and rng.random() < 0.5 else ""
+        rec["updated_at"] = self.ctx.ts(stopped + rng.randrange(1_000_000, 500_000_000))
+        start = self.sessions.coll.created_ns[session["id"]]
+        done = end + self.processing_ns(end - start)
+        self.planned_done[rec["id"]] = done
+        return done
+
+    def finish_recording(self, rec: dict, session: dict, done: int) -> list[tuple[dict, int]]:
+        """A ``post_processing`` recording completes at ``done``; its assets are created then."""
+        rec["status"] = "completed"
+        rec["updated_at"] = self.ctx.ts(done)
+        self.planned_done.pop(rec["id"], None)
+        return self.assets_of_recording(rec, session, "completed", done)

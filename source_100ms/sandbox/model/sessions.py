@@ -21,6 +21,7 @@ class Sessions:
         self.ended: list[str] = []
         self.active_by_room: dict[str, str] = {}
         self.peer_join_ns: dict[str, int] = {}
+        self.planned_end: dict[str, int] = {}  # busy workspaces: when an active session will end
 
     def _peer_count(self) -> int:
         rng = self.ctx.rng
@@ -91,6 +92,18 @@ class Sessions:
             self.active_by_room[session["room_id"]] = sid
         else:
             ins(self.ended, sid)
+
+    def join_peer(self, session: dict, room: dict, joined: int) -> dict:
+        """A new peer joins an active session (of ``room``) at ``joined``."""
+        ctx = self.ctx
+        rng = ctx.rng
+        roles = list(self.templates.coll.objects[room["template_id"]]["roles"])
+        name, uid = ctx.person()
+        peer = {"id": uuid4s(rng), "session_id": session["id"], "name": name, "role": rng.choice(roles),
+                "user_id": uid, "joined_at": ctx.ts(joined)}  # fmt: skip
+        session["peers"][peer["id"]] = peer
+        self.peer_join_ns[peer["id"]] = joined
+        return peer
 
     def mark_ended(self, sid: str) -> None:
         """Move an active session to the ended ones (its fields are the caller's to set)."""

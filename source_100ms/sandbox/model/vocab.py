@@ -7,6 +7,8 @@ SCALES = {
     "small": {"templates": 4, "rooms": 25, "sessions": 400, "events": 2_000, "polls": 4},
     "medium": {"templates": 8, "rooms": 120, "sessions": 4_000, "events": 20_000, "polls": 10},
     "large": {"templates": 20, "rooms": 600, "sessions": 30_000, "events": 100_000, "polls": 30},
+    # a school or webinar platform: `sessions` of history before the last day, then `sessions_per_hour`
+    "busy": {"templates": 6, "rooms": 320, "sessions": 2_500, "events": 40_000, "polls": 10, "sessions_per_hour": 60},
 }
 
 ACCESS_KEY = "65f1c0de4b1a2c3d4e5f6a7b"

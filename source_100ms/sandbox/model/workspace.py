@@ -17,6 +17,7 @@ from .polls import PollsAndKeys
 from .rooms import Rooms
 from .sessions import Sessions
 from .templates import Templates
+from .timeline import RECENT, Timeline
 from .vocab import SCALES
 
 SECRET_RX = re.compile(rf"{SECRET_MARK}-[a-z-]+-[0-9a-f]{{24}}")
@@ -63,6 +64,9 @@ class Workspace:
         self.events = Events(ctx, self.rooms_part, self.sessions_part, self.media)
         self.polls_part = PollsAndKeys(ctx, self.rooms_part, self.sessions_part)
         self.activity = Activity(self)
+        self.timeline: Timeline | None = None
+        if self.sessions_per_hour is not None:
+            self.timeline = Timeline(self, self.sessions_per_hour)
         self._bind_views()
         self._generate()
 
@@ -110,7 +114,13 @@ class Workspace:
         self.templates_part.generate(self.params["templates"])
         tids = list(self.templates.asc)
         room_windows = self._generate_rooms(tids)
-        self._generate_history(room_windows)
+        if self.timeline is None:
+            self._generate_history(room_windows)
+        else:  # a busy workspace: the history ends a day ago, the timeline fills the last day
+            until = self.ctx.now_ns - RECENT
+            self._generate_history([(r, ws, min(we, until)) for r, ws, we in room_windows], with_active=False)
+            self.sessions_part.coll.finalize()
+            self.timeline.fill(until, self.ctx.now_ns)
         self.sessions_part.finalize()
         self.media.finalize()
         self.events.generate(self.params["events"])
@@ -147,7 +157,7 @@ class Workspace:
         rooms.coll.finalize()
         return room_windows
 
-    def _generate_history(self, room_windows: list[tuple[dict, int, int]]) -> None:
+    def _generate_history(self, room_windows: list[tuple[dict, int, int]], with_active: bool = True) -> None:
         """The ``sessions`` of the scale spread over the rooms' windows (60 days at most), a few of them active."""
         ctx, sessions, media = self.ctx, self.sessions_part, self.media
         rng, now = ctx.rng, ctx.now_ns
@@ -160,7 +170,7 @@ class Workspace:
         wsum = sum(weights) or 1
         total = self.params["sessions"]
         enabled_with = [i for i, w in enumerate(weights) if w > 0 and room_windows[i][0]["enabled"]]
-        n_active = max(2, round(len(enabled_with) * 0.07))
+        n_active = max(2, round(len(enabled_with) * 0.07)) if with_active else 0
         active_rooms = set(rng.sample(enabled_with, min(n_active, len(enabled_with))))
         for i, (room, ws, we) in enumerate(room_windows):
             k = round(total * weights[i] / wsum)
