@@ -271,6 +271,11 @@ class Sandbox:
         with self.lock:
             return self.workspace.secrets()
 
+    def pending_late_events(self) -> list[dict]:
+        """Late analytics events not arrived yet (``Workspace.pending_late_events``)."""
+        with self.lock:
+            return self.workspace.pending_late_events()
+
     def options(self) -> dict:
         """The switchable behaviours in effect."""
         b = self.behaviour
@@ -619,6 +624,7 @@ class _Handler(BaseHTTPRequestHandler):
             "summary": sb.workspace.summary,
             "options": sb.options,
             "secrets": sb.secrets,
+            "pending_late_events": sb.pending_late_events,
         }
         try:
             if name in gets:

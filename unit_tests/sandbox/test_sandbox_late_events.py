@@ -2,6 +2,7 @@
 each visible (API, ground truth, total) only once the workspace clock reaches its arrival."""
 
 import pytest
+import requests
 from sandbox_testkit import NOW, Client
 
 from source_100ms.sandbox import Sandbox, Workspace
@@ -77,7 +78,9 @@ def test_late_events_can_be_selected_by_session_type_and_room_and_obey_the_snaps
     with Sandbox(seed=7, scale="small", now=NOW) as sb:
         c = Client(sb)
         sb.advance(60)
-        p = next(x for x in sb.workspace.pending_late_events() if x["type"] == "beam.recording.success")
+        pending = requests.get(sb.url + "/_sandbox/pending_late_events", timeout=5).json()
+        assert pending == sb.pending_late_events() == sb.workspace.pending_late_events()
+        p = next(x for x in pending if x["type"] == "beam.recording.success")
         room_id, session_id = p["room_id"], p["session_id"]
         params = {"room_id": room_id, "session_id": session_id, "limit": 100}
         _, before = c.get("/v2/analytics/events", params)
