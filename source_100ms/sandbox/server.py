@@ -77,6 +77,18 @@ def _number(v) -> bool:
 
 
 class Sandbox:
+    """A workspace (``Workspace``) served on loopback, with what the network and a gateway add.
+
+    Workspace: ``seed``, ``scale`` (``SCALES``), ``now``, ``events_total``, ``sessions_per_hour`` (a busy
+    workspace's session rate, overriding the scale's). Network: ``latency_ms``; faults drawn per request at
+    ``fault_rate`` among ``fault_kinds`` (``FAULT_KINDS``; default ``DEFAULT_FAULT_KINDS``), with
+    ``retry_after_seconds`` for injected 429s, ``stall_seconds`` and ``trickle_interval_seconds`` for the slow
+    kinds; ``rate_limit_per_second`` (a sliding one-second window; None: no limit) and ``rate_limit_header``
+    (send Retry-After too). API behaviours where the docs are silent (``api.Behaviour``): ``order``,
+    ``strict_time_format``, ``reject_limit_on``, ``repeat_cursor``. Every one can be changed at run time with a
+    ``set_*`` method or a ``POST /_sandbox/...`` route.
+    """
+
     def __init__(
         self,
         seed: int = 1,

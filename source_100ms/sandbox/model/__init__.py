@@ -4,8 +4,10 @@
   ``store``: the indexed collections; ``vocab``: scales and fixed vocabularies; ``context``: what every
   generator shares (seed, random stream, clock, account ids).
 - ``templates``; ``rooms`` (and room codes); ``sessions`` (and peers); ``media`` (recordings, assets,
-  live and external streams); ``events`` (analytics events); ``polls`` (and stream keys).
-- ``activity``: what happens when the clock moves on; ``workspace``: the composition, ground truth, summary.
+  live and external streams); ``events`` (analytics events) and ``late_events`` (those that arrive after
+  their session's end); ``polls`` (and stream keys).
+- ``activity``: what happens when the clock moves on; ``timeline``: the steady stream of sessions of a busy
+  workspace; ``workspace``: the composition, ground truth, secrets, summary.
 """
 
 from .vocab import SCALES
