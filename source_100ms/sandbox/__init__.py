@@ -7,6 +7,9 @@ with Sandbox(seed=1, scale="small") as sb:
 """
 
 from .data import SCALES, Workspace
+from .loopback import CountingServer, SilentServer, TricklingServer
 from .server import FAULT_KINDS, Sandbox, mint_token
 
-__all__ = ["FAULT_KINDS", "SCALES", "Sandbox", "Workspace", "mint_token"]
+__all__ = [
+    "FAULT_KINDS", "SCALES", "CountingServer", "Sandbox", "SilentServer", "TricklingServer", "Workspace", "mint_token",
+]  # fmt: skip

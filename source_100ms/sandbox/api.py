@@ -1,8 +1,9 @@
 """The 100ms API v2 behaviour of the sandbox: routing, filters, pagination, errors.
 
-Handlers take ``(ws, params, query)`` where ``params`` are the path parameters and ``query`` the
-parsed query string (a dict of lists) and return ``(status, body)``; ``body`` is a JSON-able object.
-They are called under the sandbox lock, so the workspace does not change underneath them.
+Handlers take ``(ws, params, query, opts)`` where ``params`` are the path parameters, ``query`` the
+parsed query string (a dict of lists) and ``opts`` the switchable behaviours (``Behaviour``), and return
+``(status, body)``; ``body`` is a JSON-able object. They are called under the sandbox lock, so the workspace
+does not change underneath them.
 """
 
 from __future__ import annotations
@@ -11,14 +12,79 @@ import base64
 import bisect
 import re
 from collections import OrderedDict
+from dataclasses import dataclass, field
 
 import orjson
 
 from .data import DAY, NS, Workspace, fmt_ts, parse_ts
+from .model.store import in_sorted
 
 
 class Raw(bytes):
     """A response body already encoded as JSON."""
+
+
+ORDERS = ("newest-first", "oldest-first")
+# Lists whose order 100ms does not document (rooms, sessions and templates are documented newest first).
+UNORDERED_KINDS = ("recordings", "recording_assets", "live_streams", "external_streams")
+# Lists whose `limit` has no documented range.
+UNRANGED_LIMIT_KINDS = ("recordings", "recording_assets", "live_streams", "external_streams", "room_codes")
+REPEAT_CURSOR_MODES = ("echo_start", "ignore_start")
+STRICT_TIME_RX = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+STRICT_TIME_FORM = "YYYY-MM-DDTHH:mm:ss.sssZ"
+
+
+@dataclass
+class Behaviour:
+    """Behaviours the docs leave open (or server bugs), switchable per sandbox and at run time.
+
+    - ``order``: ``newest-first`` (descending ids, ``start`` exclusive: items older than it) or ``oldest-first``
+      (ascending ids, items newer than ``start``) for the lists of ``UNORDERED_KINDS`` only.
+    - ``strict_time_format``: ``after``/``before`` of rooms and sessions must match ``STRICT_TIME_RX``, else 400.
+    - ``reject_limit_on``: kinds of ``UNRANGED_LIMIT_KINDS`` that answer 400 to any request carrying ``limit``.
+    - ``repeat_cursor``: ``echo_start`` answers a request with ``start=S`` with its real page but ``last``
+      (events: ``next``) ``S``; ``ignore_start`` ignores ``start`` and answers the first page again.
+    """
+
+    order: str = "newest-first"
+    strict_time_format: bool = False
+    reject_limit_on: frozenset[str] = field(default_factory=frozenset)
+    repeat_cursor: str | None = None
+
+    def __post_init__(self) -> None:
+        self.order = check_order(self.order)
+        self.reject_limit_on = check_reject_limit_on(self.reject_limit_on)
+        self.repeat_cursor = check_repeat_cursor(self.repeat_cursor)
+        self.strict_time_format = bool(self.strict_time_format)
+
+
+def check_order(order) -> str:
+    if order not in ORDERS:
+        raise ValueError(f"unknown order {order!r}; use one of {', '.join(ORDERS)}")
+    return order
+
+
+def check_reject_limit_on(kinds) -> frozenset[str]:
+    if kinds is None or kinds == "":
+        return frozenset()
+    if isinstance(kinds, str):
+        kinds = [k for k in kinds.split(",") if k.strip()]
+    out = frozenset(str(k).strip() for k in kinds)
+    bad = sorted(out - set(UNRANGED_LIMIT_KINDS))
+    if bad:
+        raise ValueError(f"unknown list kinds {bad} for reject_limit_on; use {', '.join(UNRANGED_LIMIT_KINDS)}")
+    return out
+
+
+def check_repeat_cursor(mode) -> str | None:
+    if mode in (None, "", "none", "off"):
+        return None
+    if mode not in REPEAT_CURSOR_MODES:
+        raise ValueError(f"unknown repeat_cursor {mode!r}; use one of {', '.join(REPEAT_CURSOR_MODES)}")
+    return mode
+
+
+DEFAULT_BEHAVIOUR = Behaviour()
 
 
 class ApiError(Exception):
@@ -79,6 +145,13 @@ def parse_limit(query: dict, lo: int = 10, hi: int = 100, default: int = 10) -> 
     return n
 
 
+def list_limit(query: dict, kind: str, opts: Behaviour, default: int = 10) -> int:
+    """``limit`` of a list whose range the docs do not give: 400 for any ``limit`` when the kind rejects it."""
+    if kind in opts.reject_limit_on and "limit" in query:
+        raise ApiError(400, "invalid limit", [f"limit is not accepted here (page size {default})"])
+    return parse_limit(query, default=default)
+
+
 def parse_bool(query: dict, name: str) -> bool | None:
     raw = q1(query, name)
     if raw is None or raw == "":
@@ -91,10 +164,16 @@ def parse_bool(query: dict, name: str) -> bool | None:
     raise ApiError(400, f"invalid {name} {raw!r}: must be true or false")
 
 
-def parse_time(query: dict, name: str) -> int | None:
+def parse_time(query: dict, name: str, strict: bool = False) -> int | None:
     raw = q1(query, name)
     if raw is None or raw == "":
         return None
+    if strict and not STRICT_TIME_RX.match(raw):
+        raise ApiError(
+            400,
+            f"invalid {name} {raw!r}: expected {STRICT_TIME_FORM}",
+            [f"query parameter {name} must be formatted as {STRICT_TIME_FORM}, e.g. 2024-01-31T10:00:00.000Z"],
+        )
     try:
         return parse_ts(raw)
     except (ValueError, OverflowError):
@@ -125,10 +204,43 @@ def page_desc(asc: list[str], start: str | None, limit: int, pred=None, before_n
     return out
 
 
+def page_asc(asc: list[str], start: str | None, limit: int, pred=None) -> list[str]:
+    """Oldest first from an ascending id list, strictly newer than ``start``."""
+    lo = 0 if not start else bisect.bisect_right(asc, start)
+    if pred is None:
+        return asc[lo : lo + limit]
+    out: list[str] = []
+    for i in range(lo, len(asc)):
+        if pred(asc[i]):
+            out.append(asc[i])
+            if len(out) == limit:
+                break
+    return out
+
+
 def list_body(kind: str, limit: int, objs: list[dict], last_key: str = "id", key: str = "data") -> dict:
     if not objs:
         return end_body(kind, limit, key)
     return {"limit": limit, key: objs, "last": objs[-1][last_key]}
+
+
+def cursor_list(fn):
+    """A ``start``/``last`` list: applies ``Behaviour.repeat_cursor`` (a server bug) around the handler."""
+
+    def handler(ws, params, query, opts: Behaviour = DEFAULT_BEHAVIOUR):
+        start = q1(query, "start")
+        if not start or opts.repeat_cursor is None:
+            return fn(ws, params, query, opts)
+        if opts.repeat_cursor == "ignore_start":
+            return fn(ws, params, {k: v for k, v in query.items() if k != "start"}, opts)
+        status, body = fn(ws, params, query, opts)
+        if status == 200 and isinstance(body, dict):
+            body = dict(body, last=start)
+        return status, body
+
+    handler.__name__ = fn.__name__
+    handler.__doc__ = fn.__doc__
+    return handler
 
 
 def time_pred(coll, after_ns, before_ns):
@@ -156,10 +268,12 @@ def and_preds(*preds):
 # --------------------------------------------------------------------------- rooms
 
 
-def list_rooms(ws: Workspace, params, query):
+@cursor_list
+def list_rooms(ws: Workspace, params, query, opts: Behaviour = DEFAULT_BEHAVIOUR):
     limit = parse_limit(query)
     enabled = parse_bool(query, "enabled")
-    after, before = parse_time(query, "after"), parse_time(query, "before")
+    strict = opts.strict_time_format
+    after, before = parse_time(query, "after", strict), parse_time(query, "before", strict)
     name, template_id = q1(query, "name"), q1(query, "template_id")
     if enabled is None:
         enabled = True  # the documented default: enabled rooms only
@@ -167,7 +281,7 @@ def list_rooms(ws: Workspace, params, query):
     preds = [time_pred(ws.rooms, after, before)]
     if name is not None:
         rid = ws.rooms_by_name.get(name)
-        base = [rid] if rid is not None and _in_sorted(base, rid) else []
+        base = [rid] if rid is not None and in_sorted(base, rid) else []
     if template_id is not None:
         tset = ws.rooms_by_template.get(template_id, [])
         if len(tset) < len(base):
@@ -182,12 +296,7 @@ def list_rooms(ws: Workspace, params, query):
     return 200, list_body("rooms", limit, [ws.rooms.objects[i] for i in ids])
 
 
-def _in_sorted(lst: list[str], x: str) -> bool:
-    i = bisect.bisect_left(lst, x)
-    return i < len(lst) and lst[i] == x
-
-
-def get_room(ws: Workspace, params, query):
+def get_room(ws: Workspace, params, query, opts: Behaviour = DEFAULT_BEHAVIOUR):
     room = ws.rooms.objects.get(params["room_id"])
     if room is None:
         raise not_found("room")
@@ -196,8 +305,11 @@ def get_room(ws: Workspace, params, query):
 
 # --------------------------------------------------------------------------- templates
 
+_D = DEFAULT_BEHAVIOUR
 
-def list_templates(ws: Workspace, params, query):
+
+@cursor_list
+def list_templates(ws: Workspace, params, query, opts: Behaviour = _D):
     limit = parse_limit(query)
     ids = page_desc(ws.templates.asc, q1(query, "start"), limit)
     return 200, list_body("templates", limit, [ws.templates.objects[i] for i in ids])
@@ -210,45 +322,28 @@ def _template(ws: Workspace, tid: str) -> dict:
     return t
 
 
-def get_template(ws, params, query):
+def get_template(ws, params, query, opts: Behaviour = _D):
     return 200, _template(ws, params["template_id"])
 
 
-def get_template_settings(ws, params, query):
+def get_template_settings(ws, params, query, opts: Behaviour = _D):
     return 200, _template(ws, params["template_id"])["settings"]
 
 
-def get_template_destinations(ws, params, query):
+def get_template_destinations(ws, params, query, opts: Behaviour = _D):
     return 200, _template(ws, params["template_id"])["destinations"]
 
 
-def get_template_role(ws, params, query):
+def get_template_role(ws, params, query, opts: Behaviour = _D):
     role = _template(ws, params["template_id"])["roles"].get(params["role_name"])
     if role is None:
         raise not_found("role")
     return 200, role
 
 
-def get_template_recordings(ws, params, query):
+def get_template_recordings(ws, params, query, opts: Behaviour = _D):
     t = _template(ws, params["template_id"])
-    host = next(iter(t["roles"]))
-    if t["settings"].get("recording") is None:
-        return 200, []
-    return 200, [
-        {
-            "name": "default",
-            "role": host,
-            "maxDuration": 1800,
-            "presignDuration": 3600,
-            "thumbnails": {"width": 1280, "height": 720, "offsets": [2], "fps": 60},
-            "compositeRecording": {
-                "browserComposite": {"enabled": True, "autoStopTimeout": 500, "width": 1920, "height": 1080},
-                "customComposite": {},
-            },
-            "trackRecording": {},
-            "streamRecording": {"width": 1920, "height": 1080},
-        }
-    ]
+    return 200, ws.template_recordings.get(t["id"], [])
 
 
 # --------------------------------------------------------------------------- active rooms
@@ -272,7 +367,7 @@ def _active_peer(p: dict) -> dict:
             "joined_at": p["joined_at"]}  # fmt: skip
 
 
-def get_active_room(ws, params, query):
+def get_active_room(ws, params, query, opts: Behaviour = _D):
     s = _active_session(ws, params["room_id"])
     room = ws.rooms.objects[params["room_id"]]
     return 200, {
@@ -283,7 +378,7 @@ def get_active_room(ws, params, query):
     }
 
 
-def get_active_room_peers(ws, params, query):
+def get_active_room_peers(ws, params, query, opts: Behaviour = _D):
     s = _active_session(ws, params["room_id"])
     user_id, role = q1(query, "user_id"), q1(query, "role")
     peers = {}
@@ -296,7 +391,7 @@ def get_active_room_peers(ws, params, query):
     return 200, {"peers": peers}
 
 
-def get_active_room_peer(ws, params, query):
+def get_active_room_peer(ws, params, query, opts: Behaviour = _D):
     s = _active_session(ws, params["room_id"])
     for p in _joined(s):
         if p["id"] == params["peer_id"]:
@@ -314,10 +409,12 @@ def get_active_room_peer(ws, params, query):
 # --------------------------------------------------------------------------- sessions
 
 
-def list_sessions(ws: Workspace, params, query):
+@cursor_list
+def list_sessions(ws: Workspace, params, query, opts: Behaviour = _D):
     limit = parse_limit(query)
     active = parse_bool(query, "active")
-    after, before = parse_time(query, "after"), parse_time(query, "before")
+    strict = opts.strict_time_format
+    after, before = parse_time(query, "after", strict), parse_time(query, "before", strict)
     room_id = q1(query, "room_id")
     if active is None:
         active = True  # the documented default: active sessions only
@@ -333,7 +430,7 @@ def list_sessions(ws: Workspace, params, query):
     return 200, list_body("sessions", limit, [objs[i] for i in ids])
 
 
-def get_session(ws, params, query):
+def get_session(ws, params, query, opts: Behaviour = _D):
     s = ws.sessions.objects.get(params["session_id"])
     if s is None:
         raise not_found("session")
@@ -343,8 +440,8 @@ def get_session(ws, params, query):
 # --------------------------------------------------------------------------- recordings & co
 
 
-def _filtered_list(ws: Workspace, coll, kind: str, query, statuses: tuple[str, ...] | None):
-    limit = parse_limit(query)
+def _filtered_list(ws: Workspace, coll, kind: str, query, statuses: tuple[str, ...] | None, opts: Behaviour):
+    limit = list_limit(query, kind, opts)
     room_id, session_id, status = q1(query, "room_id"), q1(query, "session_id"), q1(query, "status")
     if status is not None and statuses is not None and status not in statuses:
         raise ApiError(400, f"invalid status {status!r}", [f"status must be one of {', '.join(statuses)}"])
@@ -360,20 +457,24 @@ def _filtered_list(ws: Workspace, coll, kind: str, query, statuses: tuple[str, .
         base = coll.asc
     if status is not None:
         preds.append(lambda oid: objs[oid]["status"] == status)
-    ids = page_desc(base, q1(query, "start"), limit, and_preds(*preds))
+    if opts.order == "oldest-first" and kind in UNORDERED_KINDS:
+        ids = page_asc(base, q1(query, "start"), limit, and_preds(*preds))
+    else:
+        ids = page_desc(base, q1(query, "start"), limit, and_preds(*preds))
     return ids, limit
 
 
 REC_STATUSES = ("starting", "running", "stopping", "post_processing", "completed", "failed")
 
 
-def list_recordings(ws, params, query):
-    ids, limit = _filtered_list(ws, ws.recordings, "recordings", query, REC_STATUSES)
+@cursor_list
+def list_recordings(ws, params, query, opts: Behaviour = _D):
+    ids, limit = _filtered_list(ws, ws.recordings, "recordings", query, REC_STATUSES, opts)
     # the list leaves out recording_assets (they are only on GET by id)
     return 200, list_body("recordings", limit, [ws.recordings.objects[i] for i in ids])
 
 
-def get_recording(ws, params, query):
+def get_recording(ws, params, query, opts: Behaviour = _D):
     rec = ws.recordings.objects.get(params["recording_id"])
     if rec is None:
         raise not_found("recording")
@@ -386,19 +487,20 @@ def get_recording(ws, params, query):
     return 200, out
 
 
-def list_recording_assets(ws, params, query):
-    ids, limit = _filtered_list(ws, ws.recording_assets, "recording_assets", query, ("completed", "failed"))
+@cursor_list
+def list_recording_assets(ws, params, query, opts: Behaviour = _D):
+    ids, limit = _filtered_list(ws, ws.recording_assets, "recording_assets", query, ("completed", "failed"), opts)
     return 200, list_body("recording_assets", limit, [ws.recording_assets.objects[i] for i in ids])
 
 
-def get_recording_asset(ws, params, query):
+def get_recording_asset(ws, params, query, opts: Behaviour = _D):
     a = ws.recording_assets.objects.get(params["asset_id"])
     if a is None:
         raise not_found("recording asset")
     return 200, a
 
 
-def get_recording_asset_url(ws, params, query):
+def get_recording_asset_url(ws, params, query, opts: Behaviour = _D):
     a = ws.recording_assets.objects.get(params["asset_id"])
     if a is None:
         raise not_found("recording asset")
@@ -415,12 +517,13 @@ def get_recording_asset_url(ws, params, query):
     }
 
 
-def list_live_streams(ws, params, query):
-    ids, limit = _filtered_list(ws, ws.live_streams, "live_streams", query, None)
+@cursor_list
+def list_live_streams(ws, params, query, opts: Behaviour = _D):
+    ids, limit = _filtered_list(ws, ws.live_streams, "live_streams", query, None, opts)
     return 200, list_body("live_streams", limit, [ws.live_streams.objects[i] for i in ids])
 
 
-def get_live_stream(ws, params, query):
+def get_live_stream(ws, params, query, opts: Behaviour = _D):
     x = ws.live_streams.objects.get(params["stream_id"])
     if x is None:
         raise not_found("live stream")
@@ -430,12 +533,13 @@ def get_live_stream(ws, params, query):
     return 200, out
 
 
-def list_external_streams(ws, params, query):
-    ids, limit = _filtered_list(ws, ws.external_streams, "external_streams", query, None)
+@cursor_list
+def list_external_streams(ws, params, query, opts: Behaviour = _D):
+    ids, limit = _filtered_list(ws, ws.external_streams, "external_streams", query, None, opts)
     return 200, list_body("external_streams", limit, [ws.external_streams.objects[i] for i in ids])
 
 
-def get_external_stream(ws, params, query):
+def get_external_stream(ws, params, query, opts: Behaviour = _D):
     x = ws.external_streams.objects.get(params["stream_id"])
     if x is None:
         raise not_found("external stream")
@@ -444,14 +548,23 @@ def get_external_stream(ws, params, query):
 
 # --------------------------------------------------------------------------- room codes, keys, polls
 
+ROOM_CODES_PAGE = 20  # the documented example answers "limit": 20
 
-def list_room_codes(ws: Workspace, params, query):
-    room = ws.rooms.objects.get(params["room_id"])
+
+def _enabled_room(ws: Workspace, room_id: str) -> dict:
+    """The room, or the documented 404 (unknown) and 403 (disabled; room codes and stream keys)."""
+    room = ws.rooms.objects.get(room_id)
     if room is None:
         raise ApiError(404, "room not found", ["room not found"])
     if not room["enabled"]:
-        raise ApiError(403, "room is disabled", ["room is disabled"])
-    limit = parse_limit(query)
+        raise ApiError(403, "Room is disabled", [f"room {room_id} is disabled"])
+    return room
+
+
+@cursor_list
+def list_room_codes(ws: Workspace, params, query, opts: Behaviour = _D):
+    room = _enabled_room(ws, params["room_id"])
+    limit = list_limit(query, "room_codes", opts, default=ROOM_CODES_PAGE)
     role, enabled = q1(query, "role"), parse_bool(query, "enabled")
     codes = ws.room_codes.get(room["id"], [])
     if role is not None and not any(c["role"] == role for c in codes):
@@ -470,9 +583,8 @@ def list_room_codes(ws: Workspace, params, query):
     return 200, list_body("room_codes", limit, out, last_key="code")
 
 
-def get_stream_keys(ws, params, query):
-    if params["room_id"] not in ws.rooms.objects:
-        raise ApiError(404, "room not found", ["room not found"])
+def get_stream_keys(ws, params, query, opts: Behaviour = _D):
+    _enabled_room(ws, params["room_id"])
     key = ws.stream_keys.get(params["room_id"])
     if key is None:
         raise ApiError(404, "stream key not found", ["no active stream key for this room"])
@@ -486,7 +598,7 @@ def _poll(ws, pid):
     return p
 
 
-def get_poll(ws, params, query):
+def get_poll(ws, params, query, opts: Behaviour = _D):
     return 200, _poll(ws, params["poll_id"])
 
 
@@ -500,12 +612,14 @@ def _poll_list(items: list[dict], query, key: str):
     return 200, {"last": sel[-1]["id"], "limit": limit, key: sel}
 
 
-def get_poll_sessions(ws, params, query):
+@cursor_list
+def get_poll_sessions(ws, params, query, opts: Behaviour = _D):
     _poll(ws, params["poll_id"])
     return _poll_list(ws.poll_sessions.get(params["poll_id"], []), query, "responses")
 
 
-def get_poll_responses(ws, params, query):
+@cursor_list
+def get_poll_responses(ws, params, query, opts: Behaviour = _D):
     _poll(ws, params["poll_id"])
     items = ws.poll_responses.get(params["poll_id"], [])
     question = q1(query, "question")
@@ -514,7 +628,7 @@ def get_poll_responses(ws, params, query):
     return _poll_list(items, query, "responses")
 
 
-def get_poll_response(ws, params, query):
+def get_poll_response(ws, params, query, opts: Behaviour = _D):
     _poll(ws, params["poll_id"])
     for x in ws.poll_responses.get(params["poll_id"], []):
         if x["id"] == params["response_id"]:
@@ -522,7 +636,8 @@ def get_poll_response(ws, params, query):
     raise not_found("poll response")
 
 
-def get_poll_results(ws, params, query):
+@cursor_list
+def get_poll_results(ws, params, query, opts: Behaviour = _D):
     _poll(ws, params["poll_id"])
     items = ws.poll_results.get(params["poll_id"], [])
     question = q1(query, "question")
@@ -584,12 +699,18 @@ def decode_token(tok: str) -> dict:
         raise ApiError(400, "invalid start token", ["start is not a token returned by this API"]) from None
 
 
-def list_events(ws: Workspace, params, query, cursors: EventCursors):
+def list_events(ws: Workspace, params, query, cursors: EventCursors, opts: Behaviour = _D):
+    """Events of one room; a ``next`` token pages the snapshot taken at the first query.
+
+    The response's ``limit`` is, as documented, the number of events in that response.
+    """
     room_id = q1(query, "room_id")
     if not room_id:
         raise ApiError(400, "room_id is required", ["query parameter room_id is required"])
     limit = parse_limit(query, lo=1, hi=100, default=10)
     start = q1(query, "start")
+    if start and opts.repeat_cursor == "ignore_start":
+        start = None
     now = ws.now_ns
     if start:
         doc = decode_token(start)
@@ -610,7 +731,7 @@ def list_events(ws: Workspace, params, query, cursors: EventCursors):
         n = re_.total if re_ is not None else 0
         offset, snap = 0, now
     if room_id not in ws.rooms.objects:
-        return 200, {"limit": limit, "total": 0, "next": "", "events": []}
+        return 200, {"limit": 0, "total": 0, "next": "", "events": []}
     if n and room_id not in ws.room_events:
         n = 0
     idx = cursors.matches(ws, room_id, n, filt) if n else []
@@ -622,7 +743,10 @@ def list_events(ws: Workspace, params, query, cursors: EventCursors):
     nxt = ""
     if end < total:
         nxt = encode_token({"r": room_id, "n": n, "o": end, "t": snap, "f": list(filt)})
-    return 200, Raw(f'{{"limit":{limit},"total":{total},"next":"{nxt}","events":[{events}]}}'.encode())
+    if opts.repeat_cursor == "echo_start" and q1(query, "start"):
+        nxt = q1(query, "start")
+    body = f'{{"limit":{len(sel)},"total":{total},"next":"{nxt}","events":[{events}]}}'
+    return 200, Raw(body.encode())
 
 
 # --------------------------------------------------------------------------- routing
@@ -677,4 +801,5 @@ def match(path: str):
     return None
 
 
-__all__ = ["ApiError", "EventCursors", "END_SHAPES", "ROUTES", "match", "list_events", "fmt_ts"]
+__all__ = ["ApiError", "Behaviour", "DEFAULT_BEHAVIOUR", "EventCursors", "END_SHAPES", "ROUTES", "match", "list_events",
+           "fmt_ts"]  # fmt: skip

@@ -2,10 +2,15 @@
 
 Stdlib ``ThreadingHTTPServer`` speaking HTTP/1.1 with keep-alive; every response is written in one
 ``sendall`` with a Content-Length, with TCP_NODELAY, and bodies are encoded with orjson.
+
+Around the API (``api.py``) it adds what a network and a gateway do: latency, injected faults
+(``FAULT_KINDS``), an optional rate limit, and admin routes under ``/_sandbox/`` that tests use to read
+counts and ground truth and to switch behaviours at run time.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import socket
 import struct
@@ -24,7 +29,10 @@ import orjson
 from . import api
 from .data import Workspace
 
-FAULT_KINDS = ("500", "502_html", "429", "reset", "truncated")
+# The kinds a fault can take. Without an explicit list, faults are drawn from DEFAULT_FAULT_KINDS: the two slow
+# kinds hold a connection for a minute (or forever) and are only drawn when named.
+DEFAULT_FAULT_KINDS = ("500", "502_html", "429", "reset", "truncated")
+FAULT_KINDS = DEFAULT_FAULT_KINDS + ("stall", "trickle")
 LEEWAY_S = 10
 REASONS = {
     200: "OK",
@@ -69,6 +77,18 @@ def _number(v) -> bool:
 
 
 class Sandbox:
+    """A workspace (``Workspace``) served on loopback, with what the network and a gateway add.
+
+    Workspace: ``seed``, ``scale`` (``SCALES``), ``now``, ``events_total``, ``sessions_per_hour`` (a busy
+    workspace's session rate, overriding the scale's). Network: ``latency_ms``; faults drawn per request at
+    ``fault_rate`` among ``fault_kinds`` (``FAULT_KINDS``; default ``DEFAULT_FAULT_KINDS``), with
+    ``retry_after_seconds`` for injected 429s, ``stall_seconds`` and ``trickle_interval_seconds`` for the slow
+    kinds; ``rate_limit_per_second`` (a sliding one-second window; None: no limit) and ``rate_limit_header``
+    (send Retry-After too). API behaviours where the docs are silent (``api.Behaviour``): ``order``,
+    ``strict_time_format``, ``reject_limit_on``, ``repeat_cursor``. Every one can be changed at run time with a
+    ``set_*`` method or a ``POST /_sandbox/...`` route.
+    """
+
     def __init__(
         self,
         seed: int = 1,
@@ -79,11 +99,37 @@ class Sandbox:
         now=None,
         events_total: int | None = None,
         retry_after_seconds: int = 1,
+        *,
+        sessions_per_hour: float | None = None,
+        order: str = "newest-first",
+        strict_time_format: bool = False,
+        reject_limit_on=(),
+        rate_limit_per_second: float | None = None,
+        rate_limit_header: bool = True,
+        repeat_cursor: str | None = None,
+        stall_seconds: float = 60.0,
+        trickle_interval_seconds: float = 2.0,
     ):
         self.seed = seed
         self.scale = scale
+        self.behaviour = api.Behaviour(
+            order=order,
+            strict_time_format=strict_time_format,
+            reject_limit_on=api.check_reject_limit_on(reject_limit_on),
+            repeat_cursor=repeat_cursor,
+        )
+        if stall_seconds < 0 or trickle_interval_seconds <= 0:
+            raise ValueError("stall_seconds must be >= 0 and trickle_interval_seconds > 0")
+        self.stall_seconds = float(stall_seconds)
+        self.trickle_interval_seconds = float(trickle_interval_seconds)
+        self._stopping = threading.Event()
+        self.rate_limiter: RateLimiter | None = None
+        self.rate_limit_header = bool(rate_limit_header)
+        self.set_rate_limit(rate_limit_per_second, rate_limit_header)
         t0 = time.perf_counter()
-        self.workspace = Workspace(seed=seed, scale=scale, now=now, events_total=events_total)
+        self.workspace = Workspace(
+            seed=seed, scale=scale, now=now, events_total=events_total, sessions_per_hour=sessions_per_hour
+        )
         self.generation_seconds = time.perf_counter() - t0
         self.retry_after_seconds = retry_after_seconds
         self.lock = threading.RLock()
@@ -92,7 +138,7 @@ class Sandbox:
         self._fault_rng = random.Random(int(seed) * 1_000_003 + 17)
         self.latency_ms = 0.0
         self.fault_rate = 0.0
-        self.fault_kinds: tuple[str, ...] = FAULT_KINDS
+        self.fault_kinds: tuple[str, ...] = DEFAULT_FAULT_KINDS
         self.set_latency(latency_ms)
         self.set_faults(fault_rate, fault_kinds)
         self._counts: dict[str, int] = {}
@@ -109,6 +155,7 @@ class Sandbox:
     def start(self, port: int = 0, host: str = "127.0.0.1") -> Sandbox:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the sandbox serves on loopback only")
+        self._stopping.clear()
         server = _Server(("127.0.0.1", port), _Handler)
         server.sandbox = self
         self._server = server
@@ -123,6 +170,7 @@ class Sandbox:
         server, self._server = self._server, None
         if server is None:
             return
+        self._stopping.set()  # wakes stalled and trickling connections
         server.shutdown()
         server.server_close()
         with self._stats_lock:
@@ -186,7 +234,7 @@ class Sandbox:
         if not 0.0 <= rate <= 1.0:
             raise ValueError("fault_rate must be between 0 and 1")
         if fault_kinds is None or fault_kinds == [] or fault_kinds == "":
-            kinds = FAULT_KINDS
+            kinds = DEFAULT_FAULT_KINDS
         else:
             if isinstance(fault_kinds, str):
                 fault_kinds = [k for k in fault_kinds.split(",") if k]
@@ -204,17 +252,82 @@ class Sandbox:
             raise ValueError("latency must be >= 0")
         self.latency_ms = ms
 
+    def set_rate_limit(self, per_second: float | None, header: bool | None = None) -> None:
+        """A sliding one-second window over the API routes: at most ``per_second`` accepted requests in any
+        second; the others get 429. None or 0 turns it off. ``header``: also send ``Retry-After``."""
+        if per_second is not None and float(per_second) < 0:
+            raise ValueError("rate_limit_per_second must be >= 0")
+        self.rate_limiter = RateLimiter(float(per_second)) if per_second else None
+        if header is not None:
+            self.rate_limit_header = bool(header)
+
+    def set_order(self, order: str) -> None:
+        self.behaviour.order = api.check_order(order)
+
+    def set_strict_time_format(self, on: bool) -> None:
+        self.behaviour.strict_time_format = bool(on)
+
+    def set_reject_limit_on(self, kinds) -> None:
+        self.behaviour.reject_limit_on = api.check_reject_limit_on(kinds)
+
+    def set_repeat_cursor(self, mode: str | None) -> None:
+        self.behaviour.repeat_cursor = api.check_repeat_cursor(mode)
+
+    def disable_room(self, room_id: str) -> dict:
+        """Disable a room now (``Workspace.disable_room``); its room codes then answer 403."""
+        with self.lock:
+            return self.workspace.disable_room(room_id)
+
+    def secrets(self) -> list[str]:
+        """Every secret value the API can currently answer (``Workspace.secrets``)."""
+        with self.lock:
+            return self.workspace.secrets()
+
+    def pending_late_events(self) -> list[dict]:
+        """Late analytics events not arrived yet (``Workspace.pending_late_events``)."""
+        with self.lock:
+            return self.workspace.pending_late_events()
+
+    def options(self) -> dict:
+        """The switchable behaviours in effect."""
+        b = self.behaviour
+        return {
+            "order": b.order,
+            "strict_time_format": b.strict_time_format,
+            "reject_limit_on": sorted(b.reject_limit_on),
+            "repeat_cursor": b.repeat_cursor,
+            "rate_limit_per_second": self.rate_limiter.per_second if self.rate_limiter else None,
+            "rate_limit_header": self.rate_limit_header,
+            "sessions_per_hour": self.workspace.sessions_per_hour,
+            "stall_seconds": self.stall_seconds,
+            "trickle_interval_seconds": self.trickle_interval_seconds,
+            "fault_rate": self.fault_rate,
+            "fault_kinds": list(self.fault_kinds),
+            "latency_ms": self.latency_ms,
+        }
+
     def token(self, **overrides) -> str:
         """A valid management token for this sandbox (claims can be overridden, for tests)."""
         return mint_token(self.workspace.access_key, self.workspace.app_secret, **overrides)
 
     def summary_text(self) -> str:
         s = self.workspace.summary()
-        return (
+        text = (
             f"100ms sandbox at {self.url if self.port else '(not started)'} seed={self.seed} scale={self.scale} "
             f"clock={api.fmt_ts(self.workspace.now_ns)} (generated in {self.generation_seconds:.2f}s)\n  "
             + ", ".join(f"{k}={v}" for k, v in s.items())
         )
+        defaults = {"order": "newest-first", "strict_time_format": False, "reject_limit_on": [],
+                    "repeat_cursor": None, "rate_limit_per_second": None, "sessions_per_hour": None}  # fmt: skip
+        opts = self.options()
+        changed = [f"{k}={opts[k]}" for k, v in defaults.items() if opts[k] != v]
+        if opts["rate_limit_per_second"] is not None:
+            changed.append(f"rate_limit_header={opts['rate_limit_header']}")
+        if self.fault_rate:
+            changed.append(f"faults={self.fault_rate}:{','.join(self.fault_kinds)}")
+        if changed:
+            text += "\n  options: " + ", ".join(changed)
+        return text
 
     # ----------------------------------------------------------------- internals
 
@@ -226,14 +339,17 @@ class Sandbox:
                 return self._fault_rng.choice(self.fault_kinds)
             return None
 
-    def _record(self, key: str, method: str, path: str, query: dict, status, fault) -> None:
+    def _record(self, key: str, method: str, path: str, query: dict, status, fault, limited: bool = False) -> None:
         with self._stats_lock:
             self._counts[key] = self._counts.get(key, 0) + 1
             if fault:
                 self._counts["faults"] = self._counts.get("faults", 0) + 1
+            if limited:
+                self._counts["rate_limited"] = self._counts.get("rate_limited", 0) + 1
             self._log.append(
-                {"t": time.time(), "method": method, "path": path, "query": query, "status": status, "fault": fault}
-            )
+                {"t": time.time(), "method": method, "path": path, "query": query, "status": status, "fault": fault,
+                 "rate_limited": limited}
+            )  # fmt: skip
 
     def check_token(self, header: str | None) -> str | None:
         """None when the token is good, else the detail for the 401 body."""
@@ -285,6 +401,29 @@ class Sandbox:
         if claims["iat"] > now + LEEWAY_S:
             return "token issued in the future"
         return None
+
+
+class RateLimiter:
+    """A sliding one-second window: ``acquire`` accepts a request while fewer than ``per_second`` were accepted
+    in the last second, else returns the whole seconds until a slot frees (at least 1). Refused requests do
+    not count."""
+
+    def __init__(self, per_second: float):
+        self.per_second = per_second
+        self._cap = max(1, math.floor(per_second))
+        self._accepted: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def acquire(self, now: float | None = None) -> int | None:
+        t = time.monotonic() if now is None else now
+        with self._lock:
+            q = self._accepted
+            while q and q[0] <= t - 1.0:
+                q.popleft()
+            if len(q) < self._cap:
+                q.append(t)
+                return None
+            return max(1, math.ceil(q[0] + 1.0 - t))
 
 
 class _Server(ThreadingHTTPServer):
@@ -398,10 +537,22 @@ class _Handler(BaseHTTPRequestHandler):
         m = api.match(path)
         tpl = m[0] if m else "<unknown>"
         key = f"{method} {tpl}"
-        fault = sb._draw_fault()
+        limiter = sb.rate_limiter
+        wait = limiter.acquire() if limiter is not None else None
         if sb.latency_ms:
             time.sleep(sb.latency_ms / 1000.0)
+        if wait is not None:
+            sb._record(key, method, path, query, 429, None, limited=True)
+            headers = [("Retry-After", str(wait))] if sb.rate_limit_header else []
+            self._json(429, {"code": 429, "message": f"rate limit exceeded, retry after {wait} seconds"}, headers)
+            return
+        fault = sb._draw_fault()
         if fault:
+            if fault == "trickle":
+                status, body = self._api(sb, method, path, query, m)
+                sb._record(key, method, path, query, status, fault)
+                self._trickle(sb, status, body)
+                return
             sb._record(key, method, path, query, _FAULT_STATUS[fault], fault)
             self._fault(sb, fault, method, path, query, m)
             return
@@ -423,9 +574,9 @@ class _Handler(BaseHTTPRequestHandler):
             _, fn, params = m
             with sb.lock:
                 if fn is api.list_events:
-                    status, obj = api.list_events(sb.workspace, params, query, sb.cursors)
+                    status, obj = api.list_events(sb.workspace, params, query, sb.cursors, sb.behaviour)
                 else:
-                    status, obj = fn(sb.workspace, params, query)
+                    status, obj = fn(sb.workspace, params, query, sb.behaviour)
                 return status, obj if isinstance(obj, api.Raw) else orjson.dumps(obj)
         except api.ApiError as e:
             return e.status, orjson.dumps(e.body)
@@ -451,6 +602,27 @@ class _Handler(BaseHTTPRequestHandler):
             # the body the request would have had (the real page when the request is good), half sent
             _, body = self._api(sb, method, path, query, m)
             self._send(200, body, cut=True)
+        elif fault == "stall":
+            # the request was read; answer nothing, then close (sooner if the sandbox stops)
+            self.close_connection = True
+            sb._stopping.wait(sb.stall_seconds)
+
+    def _trickle(self, sb: Sandbox, status: int, body: bytes) -> None:
+        """The real response, one byte every ``trickle_interval_seconds`` (status line and headers too)."""
+        head = (
+            f"HTTP/1.1 {status} {REASONS.get(status, 'Unknown')}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode("latin-1")
+        self.close_connection = True
+        data = head + body
+        try:
+            for i in range(len(data)):
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
+                if sb._stopping.wait(sb.trickle_interval_seconds):
+                    break
+        except OSError:
+            pass
 
     # ----------------------------------------------------------------- admin routes
 
@@ -462,6 +634,9 @@ class _Handler(BaseHTTPRequestHandler):
             "request_log": sb.request_log,
             "config": sb.config,
             "summary": sb.workspace.summary,
+            "options": sb.options,
+            "secrets": sb.secrets,
+            "pending_late_events": sb.pending_late_events,
         }
         try:
             if name in gets:
@@ -469,7 +644,9 @@ class _Handler(BaseHTTPRequestHandler):
                     raise api.ApiError(405, "use GET")
                 self._json(200, gets[name]())
                 return
-            if name not in ("reset_counts", "advance", "faults", "latency"):
+            posts = ("reset_counts", "advance", "faults", "latency", "rate_limit", "repeat_cursor", "order",
+                     "strict_time_format", "reject_limit_on", "disable_room")  # fmt: skip
+            if name not in posts:
                 raise api.ApiError(404, "unknown sandbox admin route", [path])
             if method != "POST":
                 raise api.ApiError(405, "use POST")
@@ -486,10 +663,36 @@ class _Handler(BaseHTTPRequestHandler):
             elif name == "latency":
                 sb.set_latency(float(api.q1(query, "ms") or 0))
                 self._json(200, {"ms": sb.latency_ms})
+            elif name == "rate_limit":
+                per_second = api.q1(query, "per_second")
+                header = api.parse_bool(query, "header")
+                sb.set_rate_limit(float(per_second) if per_second else None, header)
+                opts = sb.options()
+                self._json(200, {k: opts[k] for k in ("rate_limit_per_second", "rate_limit_header")})
+            elif name == "repeat_cursor":
+                sb.set_repeat_cursor(api.q1(query, "mode"))
+                self._json(200, {"repeat_cursor": sb.behaviour.repeat_cursor})
+            elif name == "order":
+                sb.set_order(api.q1(query, "order") or "newest-first")
+                self._json(200, {"order": sb.behaviour.order})
+            elif name == "strict_time_format":
+                sb.set_strict_time_format(bool(api.parse_bool(query, "on")))
+                self._json(200, {"strict_time_format": sb.behaviour.strict_time_format})
+            elif name == "reject_limit_on":
+                sb.set_reject_limit_on(api.q1(query, "kinds") or "")
+                self._json(200, {"reject_limit_on": sorted(sb.behaviour.reject_limit_on)})
+            elif name == "disable_room":
+                room_id = api.q1(query, "room_id")
+                if not room_id:
+                    raise api.ApiError(400, "room_id is required")
+                try:
+                    self._json(200, sb.disable_room(room_id))
+                except KeyError:
+                    raise api.ApiError(404, "room not found", [room_id]) from None
         except api.ApiError as e:
             self._json(e.status, e.body)
         except ValueError as e:
             self._json(400, {"code": 400, "message": str(e), "details": []})
 
 
-_FAULT_STATUS = {"500": 500, "502_html": 502, "429": 429, "reset": None, "truncated": 200}
+_FAULT_STATUS = {"500": 500, "502_html": 502, "429": 429, "reset": None, "truncated": 200, "stall": None}

@@ -131,3 +131,34 @@ def test_cli_serves_until_sigterm(tmp_path):
         rc = p.wait(timeout=10)
     assert rc == 0
     assert b"sessions=" in p.stderr.read()
+
+
+def test_cli_help_lists_every_option():
+    from source_100ms.sandbox.cli import build_parser
+
+    text = build_parser().format_help()
+    for flag in ["--sessions-per-hour", "--order", "--strict-time-format", "--reject-limit-on", "--rate-limit",
+                 "--rate-limit-header", "--no-rate-limit-header", "--repeat-cursor", "--stall-seconds",
+                 "--trickle-interval", "busy"]:  # fmt: skip
+        assert flag in text, flag
+    args = build_parser().parse_args(
+        ["--order", "oldest-first", "--strict-time-format", "--reject-limit-on", "recordings,room_codes",
+         "--rate-limit", "5", "--no-rate-limit-header", "--repeat-cursor", "echo_start", "--sessions-per-hour", "30"]
+    )  # fmt: skip
+    assert args.order == "oldest-first" and args.strict_time_format and args.rate_limit == 5.0
+    assert args.rate_limit_header is False and args.repeat_cursor == "echo_start" and args.sessions_per_hour == 30
+
+
+def test_options_and_summary_text_show_what_is_switched_on():
+    sb = Sandbox(seed=2, scale="small", now=NOW, order="oldest-first", strict_time_format=True,
+                 reject_limit_on="recordings", rate_limit_per_second=3, rate_limit_header=False,
+                 repeat_cursor="ignore_start")  # fmt: skip
+    opts = sb.options()
+    assert opts["order"] == "oldest-first" and opts["strict_time_format"] is True
+    assert opts["reject_limit_on"] == ["recordings"] and opts["rate_limit_per_second"] == 3.0
+    assert opts["rate_limit_header"] is False and opts["repeat_cursor"] == "ignore_start"
+    text = sb.summary_text()
+    for part in ["order=oldest-first", "strict_time_format=True", "reject_limit_on=['recordings']",
+                 "repeat_cursor=ignore_start", "rate_limit_per_second=3.0", "rate_limit_header=False"]:  # fmt: skip
+        assert part in text, part
+    assert "options:" not in Sandbox(seed=2, scale="small", now=NOW).summary_text()
