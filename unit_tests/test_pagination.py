@@ -33,7 +33,8 @@ def test_given_three_pages_when_read_then_every_record_once(requests_mock, strea
 
 def test_given_a_page_shorter_than_the_limit_100ms_applied_when_read_then_keeps_paging(requests_mock):
     """100ms echoes the limit it applied: a page of 20 under `limit: 20` is full even when 100 were asked."""
-    items = [{"code": f"c{i:02d}-abc-def", "room_id": "r"} for i in range(30)]
+    room = oid(1)
+    items = [{"code": f"c{i:02d}-abc-def", "room_id": room} for i in range(30)]
 
     def respond(request, context):
         start = query(request).get("start", [None])[0]
@@ -41,8 +42,8 @@ def test_given_a_page_shorter_than_the_limit_100ms_applied_when_read_then_keeps_
         rows = [r for r in rows if start is None or r["code"] < start][:20]
         return {"limit": 20, "data": rows, "last": rows[-1]["code"] if rows else ""}
 
-    requests_mock.get("https://api.100ms.live/v2/room-codes/room/r", json=respond)
-    output = read_streams(config(page_size=100, room_ids=["r"]), "room_codes")
+    requests_mock.get(f"https://api.100ms.live/v2/room-codes/room/{room}", json=respond)
+    output = read_streams(config(page_size=100, room_ids=[room]), "room_codes")
     assert sorted(r["code"] for r in records(output)) == sorted(i["code"] for i in items)
 
 
