@@ -1,11 +1,9 @@
-"""Cursor edge cases: the lookback boundary, equal timestamps, fractional digits, the unset time, early stops.
+"""Cursor edge cases: the lookback boundary, equal timestamps, fractional digits, the unset time.
 
-analytics_events has its own module (test_analytics_events.py).
+Early stops are in test_pagination.py; analytics_events has its own module (test_analytics_events.py).
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime, timedelta
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.state_builder import StateBuilder
@@ -54,24 +52,3 @@ def test_given_unset_updated_at_when_read_sessions_then_kept_with_null_cursor(re
     rows = {r["id"]: r for r in records(output)}
     assert sorted(rows) == [oid(1), oid(2)], "a session whose update time is unset is not dropped"
     assert rows[oid(1)].get("updated_at") is None
-
-
-def _iso(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def test_given_recordings_state_when_read_then_paging_stops_two_days_before_the_cursor(requests_mock):
-    cursor = datetime(2024, 5, 10, 12, tzinfo=UTC)
-    recordings = [
-        {"id": oid(100 - i), "created_at": _iso(cursor - timedelta(hours=6 * i)),
-         "updated_at": _iso(cursor - timedelta(hours=6 * i) + timedelta(hours=13))}
-        for i in range(40)
-    ]  # fmt: skip
-    route = FakeApi(requests_mock).list("/v2/recordings", recordings)
-    state = StateBuilder().with_stream_state("recordings", {"updated_at": _iso(cursor)}).build()
-    output = read_streams(config(), "recordings", mode=SyncMode.incremental, state=state)
-    # 10 per page, 6 hours apart: the page whose oldest item is older than cursor - 2 days is the last one read
-    assert route.call_count == 1
-    emitted = {r["id"] for r in records(output)}
-    assert emitted == {r["id"] for r in recordings if r["updated_at"] >= _iso(cursor)}
-    assert emitted, "no recording was updated after the cursor: the test would prove nothing"
