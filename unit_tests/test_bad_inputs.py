@@ -9,7 +9,7 @@ import pytest
 from airbyte_cdk.models import FailureType, SyncMode
 
 from unit_tests.fake_api import SECRET, FakeApi, config, records
-from unit_tests.helpers import check_connection, oid, output_text, read_streams, stream_error
+from unit_tests.helpers import check_connection, oid, output_text, read_streams, read_through_entrypoint, stream_error
 
 GOOD = config()
 CREDS = GOOD["credentials"]
@@ -46,21 +46,7 @@ def test_given_bad_config_when_check_then_failed_status_names_the_field_and_fix(
 
 @pytest.mark.parametrize("config_, words", [c[1:] for c in BAD_CONFIGS[:6]], ids=[c[0] for c in BAD_CONFIGS[:6]])
 def test_given_bad_config_when_read_then_config_error_with_the_same_words(requests_mock, config_, words):
-    import tempfile
-    from pathlib import Path
-
-    from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
-    from airbyte_cdk.test.catalog_builder import CatalogBuilder
-    from airbyte_cdk.test.entrypoint_wrapper import make_file
-
-    from source_100ms.source import Source100ms
-    from unit_tests.helpers import run_entrypoint
-
-    catalog = CatalogBuilder().with_stream("templates", SyncMode.full_refresh).build()
-    with tempfile.TemporaryDirectory() as tmp:
-        args = ["read", "--config", make_file(Path(tmp) / "c.json", config_)]
-        args += ["--catalog", make_file(Path(tmp) / "k.json", ConfiguredAirbyteCatalogSerializer.dump(catalog))]
-        output = run_entrypoint(Source100ms(catalog, config_, None), args)
+    output = read_through_entrypoint(config_, "templates")
     assert output.error is not None
     assert output.error.failure_type == FailureType.config_error
     assert words in output.error.message
