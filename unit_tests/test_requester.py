@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from airbyte_cdk.models import FailureType
@@ -129,21 +130,24 @@ def test_given_limit_refused_when_read_then_asked_again_without_it_for_the_rest_
     assert len(warnings) == 1 and f"limit=100 on {API}{path}" in warnings[0] and "limit must be less" in warnings[0]
 
 
-def test_given_limit_refused_for_one_room_when_read_room_codes_then_no_room_asked_with_it_again(requests_mock):
-    api = FakeApi(requests_mock)
-    api.list("/v2/rooms", [{"id": oid(1), "enabled": True}, {"id": oid(2), "enabled": True}])
-    codes = {
-        room: requests_mock.get(
-            f"{API}/v2/room-codes/room/{room}", json=_refusing_limit([{"id": f"{room}-c", "code": f"{room}-c"}])
+def test_given_limit_refused_for_a_room_when_read_room_codes_then_rooms_read_later_not_asked_with_it(requests_mock):
+    """Two workers: the first two rooms are asked at once and both refused; every room read after that is asked
+    without `limit` (one requester serves every room of the stream)."""
+    rooms = [oid(i) for i in range(1, 7)]
+    FakeApi(requests_mock).list("/v2/rooms", [{"id": room, "enabled": True} for room in rooms])
+    codes = {}
+    for room in rooms:
+        refusing = _refusing_limit([{"id": f"{room}-c", "code": f"{room}-c"}])
+        codes[room] = requests_mock.get(
+            f"{API}/v2/room-codes/room/{room}", json=lambda r, c, refusing=refusing: time.sleep(0.02) or refusing(r, c)
         )
-        for room in (oid(1), oid(2))
-    }
 
-    output = read_streams(config(room_filters={"enabled": "enabled"}), "room_codes")
+    output = read_streams(config(room_filters={"enabled": "enabled"}, num_workers=2), "room_codes")
 
-    assert sorted(r["code"] for r in records(output)) == [f"{oid(1)}-c", f"{oid(2)}-c"]
-    asked_with_limit = [r for route in codes.values() for r in route.request_history if "limit" in query(r)]
-    assert len(asked_with_limit) == 1, "after the first refusal, the stream sends no limit"
+    assert sorted(r["code"] for r in records(output)) == sorted(f"{room}-c" for room in rooms)
+    with_limit = [room for room, route in codes.items() for r in route.request_history if "limit" in query(r)]
+    assert len(with_limit) <= 2, f"refused once per worker at most, not once per room: {with_limit}"
+    assert all(route.call_count == (2 if room in with_limit else 1) for room, route in codes.items())
 
 
 def test_given_a_stream_with_a_documented_limit_when_limit_refused_then_config_error_at_once(requests_mock):
