@@ -171,6 +171,30 @@ CONFIG_ERRORS = [
         ],
         r"cycle \(a -> b -> c -> a\)",
     ),
+    ([{"name": "a", "url": "/v2/x/{b.id}"}, {"name": "b", "url": "/v2/y/{a.id}"}], r"cycle \(a -> b -> a\)"),
+    # what could make the URL leave the API origin, or name another endpoint than it says
+    ([_stream(url="/v2/polls/{rooms.polls} x")], r"'polls'.*control character, a space or a backslash"),
+    ([_stream(url="/v2/polls\\{rooms.polls}")], r"'polls'.*control character, a space or a backslash"),
+    ([_stream(url="/v2/po\tlls/{rooms.polls}")], r"'polls'.*control character, a space or a backslash"),
+    ([_stream(url="/v2/polls/{rooms.polls}\r\nHost: evil")], r"'polls'.*control character"),
+    ([_stream(url="/v2/../__admin/{rooms.polls}")], r"'polls'.*no `\.` or `\.\.` segments"),
+    ([_stream(url="/v2/%2E%2e/__admin/{rooms.polls}")], r"'polls'.*no `\.` or `\.\.` segments"),
+    ([_stream(url="/v2/./polls/{rooms.polls}")], r"'polls'.*no `\.` or `\.\.` segments"),
+    ([_stream(url="/v2/polls/..?x={rooms.polls}")], r"'polls'.*no `\.` or `\.\.` segments"),
+    ([_stream(url="/v2/polls/{rooms.polls}#frag")], r"'polls'.*no fragment"),
+    ([_stream(url="https://api.100ms.live@evil.example.com/v2/polls")], r"'polls'.*not on the configured API host"),
+    ([_stream(url="https://api.100ms.live:8443/v2/polls")], r"'polls'.*not on the configured API host"),
+    # headers a stream may not set, or values that would split the request
+    ([_stream(request_headers="Accept:text/html")], r"'polls'.*sets Accept; remove it"),
+    ([_stream(request_headers="Host:evil.example.com")], r"'polls'.*sets Host; remove it"),
+    ([_stream(request_headers="Cookie:session=1")], r"'polls'.*sets Cookie; remove it"),
+    ([_stream(request_headers="Proxy-Authorization:Basic eA==")], r"'polls'.*sets Proxy-Authorization"),
+    ([_stream(request_headers="X-A:one\rX-B:two")], r"'polls'.*header X-A holds a line break"),
+    ([_stream(request_headers="X-A:line\nbreak")], r"'polls'.*header X-A holds a line break"),
+    ([_stream(request_headers="X-Team:équipe")], r"'polls'.*header X-Team.*non-ASCII"),
+    ([_stream(request_headers="X Team:video")], r"'polls'.*name:value"),
+    ([_stream(url="/v2/sessions?after={now-3000000}")], r"'polls'.*\{now-3000000\} is too far"),
+    ([_stream(datetime_format="%Y-{%m}")], r"'polls'.*datetime_format"),
 ]
 
 

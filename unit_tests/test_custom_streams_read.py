@@ -179,3 +179,63 @@ def test_given_custom_streams_when_discover_then_permissive_schemas_with_typed_l
     assert peers.source_defined_primary_key == [["rooms_id"], ["id"]]
     assert catalog["polls"].json_schema["properties"] == {"rooms_polls": {"type": "string"}}
     assert "rooms" in catalog and requests_mock.call_count == 0
+
+
+def test_given_datetime_format_with_spaces_when_read_then_encoded_in_the_url_and_plain_in_headers(
+    requests_mock, monkeypatch
+):
+    monkeypatch.setattr(custom, "read_instant", lambda: datetime(2024, 3, 31, 13, 45, 10, tzinfo=UTC))
+    route = requests_mock.get(f"{API}/v2/sessions", json={"data": [{"id": "s"}], "last": ""})
+    stream = {
+        "name": "recent",
+        "url": "sessions?after={now-2}",  # relative to /v2/
+        "record_path": "$.data[*]",
+        "time_unit": "hour",
+        "datetime_format": "%Y-%m-%d %H:%M+00",
+        "request_headers": "X-Since:{now-2}",
+    }
+
+    read_streams(config(custom_streams=[stream]), "recent")
+
+    sent = route.request_history[0]
+    assert sent.path == "/v2/sessions"
+    assert "after=2024-03-31%2011:45%2B00" in sent.url
+    assert query(sent)["after"] == ["2024-03-31 11:45+00"]
+    assert sent.headers["X-Since"] == "2024-03-31 11:45+00"
+
+
+def test_given_lookup_in_a_header_when_read_then_each_chain_sends_its_own_value(requests_mock):
+    _rooms(FakeApi(requests_mock), [{"id": oid(1)}, {"id": oid(2)}])
+    route = requests_mock.get(f"{API}/v2/analytics/events", json={"events": [], "next": ""})
+    stream = {"name": "by_header", "url": "/v2/analytics/events", "request_headers": "X-Room:{rooms.id}"}
+
+    read_streams(config(custom_streams=[stream]), "by_header")
+
+    assert sorted(r.headers["X-Room"] for r in route.request_history) == [oid(1), oid(2)]
+
+
+def test_given_lookup_values_of_other_types_when_read_then_each_kept_with_its_type(requests_mock):
+    _rooms(FakeApi(requests_mock), [{"id": "123456", "size": 50}])
+    requests_mock.get(f"{API}/v2/rooms/123456/size/50", json={"ok": True})
+    stream = {"name": "sized", "url": "/v2/rooms/{rooms.id}/size/{rooms.size}"}
+
+    output = read_streams(config(custom_streams=[stream]), "sized")
+    catalog = {s.name: s for s in discover_catalog(config(custom_streams=[stream])).catalog.catalog.streams}
+
+    assert records(output, "sized") == [{"ok": True, "rooms_id": "123456", "rooms_size": 50}]
+    assert catalog["sized"].json_schema["properties"] == {"rooms_id": {"type": "string"},
+                                                          "rooms_size": {"type": "integer"}}  # fmt: skip
+
+
+def test_given_lookup_value_that_is_a_dot_segment_when_read_then_not_sent(requests_mock):
+    _rooms(FakeApi(requests_mock), [{"id": oid(1), "name": ".."}])
+    anything = requests_mock.get(re.compile(re.escape(f"{API}/v2/rooms-by-name/")), json={"ok": True})
+
+    output = read_streams(
+        config(custom_streams=[{"name": "by_name", "url": "/v2/rooms-by-name/{rooms.name}/x"}]),
+        "by_name",
+        expect_error=True,
+    )
+
+    assert anything.call_count == 0, "/v2/rooms-by-name/../x would be /v2/x"
+    assert "cannot name a resource" in output.errors[0].trace.error.message
