@@ -70,6 +70,24 @@ def test_given_no_state_when_read_then_one_chain_per_room_with_a_session_in_30_d
     assert all(r["room_id"] == r["data"]["room_id"] for r in records(output))
 
 
+def test_given_sessions_going_back_months_when_first_read_then_the_ended_list_stops_past_the_30_days(requests_mock):
+    """100ms lists sessions newest first, and the page shows it: no need to read a year of sessions."""
+    ended = [
+        session(oid(500 - i), oid(600 + i), created_at=ago(days=2 * i + 1), updated_at=ago(days=2 * i))
+        for i in range(180)  # one every two days for a year, ten per page
+    ]
+    route = FakeApi(requests_mock).sessions(ended)
+    api_events = FakeApi(requests_mock).events([])
+
+    read_streams(config(), "analytics_events", mode=SyncMode.incremental)
+
+    pages = [r for r in route.request_history if query(r).get("active") == ["false"]]
+    # the second page (its oldest session created 39 days ago) is the first to go past 30 days and 13 hours
+    assert len(pages) == 2, [query(r).get("start") for r in pages]
+    # the rooms of the sessions updated within the 30 days
+    assert {query(r)["room_id"][0] for r in api_events.request_history} == {oid(600 + i) for i in range(16)}
+
+
 def test_given_room_ids_and_no_state_when_read_then_those_rooms_once_each_and_no_ended_sessions_listed(requests_mock):
     api = FakeApi(requests_mock)
     sessions = api.sessions(

@@ -238,3 +238,34 @@ def test_given_a_shared_page_failure_when_two_streams_fail_then_each_error_trace
 
     named = sorted(m.trace.error.stream_descriptor.name for m in output.errors if m.trace.error.stream_descriptor)
     assert named == ["session_peers", "sessions"]
+
+
+def test_given_templates_and_their_per_template_streams_in_one_read_when_read_then_each_templates_page_once(
+    requests_mock,
+):
+    templates = [{"id": oid(i)} for i in range(1, 16)]
+    api = FakeApi(requests_mock)
+    listing = api.list("/v2/templates", templates)
+    for template in templates:
+        api.object(f"/v2/templates/{template['id']}/settings", {"region": "in"})
+        api.object(f"/v2/templates/{template['id']}/destinations", {})
+
+    output = read_streams(config(), "templates", "template_settings", "templates_destinations")
+
+    assert len(records(output, "templates")) == 15 and len(records(output, "template_settings")) == 15
+    starts = [query(r).get("start", [None])[0] for r in listing.request_history]
+    assert sorted(starts, key=str) == sorted([None, oid(6)], key=str), "two pages, each asked once by three streams"
+
+
+def test_given_rooms_and_room_codes_in_one_read_when_read_then_the_enabled_rooms_pages_are_shared(requests_mock):
+    rooms = [{"id": oid(i), "enabled": i % 3 != 0} for i in range(1, 13)]
+    api = FakeApi(requests_mock)
+    listing = api.list("/v2/rooms", lambda q: [r for r in rooms if str(r["enabled"]).lower() == q["enabled"][0]])
+    for room in rooms:
+        api.list(f"/v2/room-codes/room/{room['id']}", [{"code": f"c-{room['id']}", "room_id": room["id"]}], key="code")
+
+    output = read_streams(config(), "rooms", "room_codes")
+
+    assert len(records(output, "rooms")) == 12 and len(records(output, "room_codes")) == 8
+    asked = [tuple(sorted((k, tuple(v)) for k, v in query(r).items())) for r in listing.request_history]
+    assert len(asked) == len(set(asked)), "a rooms page was requested twice"
