@@ -24,12 +24,14 @@ print(changed, sys.getswitchinterval() == interval)
 """
 
 
+@pytest.mark.slow
 def test_given_every_module_imported_then_no_library_attribute_replaced():
     done = subprocess.run([sys.executable, "-c", IMPORT_ALL_AND_COMPARE], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[] True"
 
 
+@pytest.mark.slow
 def test_given_the_sandbox_imported_then_the_cdk_is_not():
     code = "import sys, source_100ms.sandbox; print(any(m.startswith('airbyte_cdk') for m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -14,7 +14,7 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_100ms.components.state import UnreadableStateReset
-from unit_tests.fake_api import FakeApi, config, iso, query, records, session
+from unit_tests.fake_api import FakeApi, ago, config, event, iso, query, records, session
 from unit_tests.helpers import oid, read_streams
 
 MIGRATION = UnreadableStateReset(cursor_field="updated_at", name="sessions", parameters={})
@@ -120,3 +120,52 @@ def test_given_state_that_cannot_be_right_when_read_sessions_then_read_from_the_
     assert output.errors == []
     assert [r["id"] for r in records(output)] == [oid(1)], "read again from the start"
     assert any("saved state of stream sessions" in log.log.message for log in output.logs)
+
+
+ANALYTICS = UnreadableStateReset(cursor_field="timestamp", name="analytics_events", parameters={})
+GLOBAL_STATE = {
+    "use_global_cursor": True,
+    "state": {"timestamp": "not-a-date"},
+    "lookback_window": 1,
+    "parent_state": {"recent_sessions": {"state": {"updated_at": "2024-05-01T10:00:00.000000Z"}}},
+}
+
+
+def test_given_global_cursor_state_with_an_unreadable_cursor_when_migrated_then_only_the_cursor_dropped():
+    assert ANALYTICS.migrate(GLOBAL_STATE) == {
+        "use_global_cursor": True,
+        "lookback_window": 1,
+        "parent_state": {"recent_sessions": {"state": {"updated_at": "2024-05-01T10:00:00.000000Z"}}},
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Connector bug: UnreadableStateReset is not idempotent on a global-cursor state whose cursor it dropped: "
+    "what remains has neither `state` nor `states`, so a second migration (the CDK migrates analytics_events' "
+    "state once for each stream of its StateDelegatingStream) reads it as a plain cursor state 'with no "
+    "`timestamp`' and drops it whole, parent_state included, with a second, misleading warning.",
+)
+def test_given_a_repaired_global_state_when_migrated_again_then_unchanged():
+    once = ANALYTICS.migrate(GLOBAL_STATE)
+    assert not ANALYTICS.should_migrate(once)
+    assert ANALYTICS.migrate(once) == once
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Connector bug: the same non-idempotence seen through a read: an unreadable analytics_events cursor "
+    "gives two warnings, the second saying the state 'has no `timestamp`' and dropping the parent state too.",
+)
+def test_given_analytics_state_with_an_unreadable_cursor_when_read_then_one_warning_and_events_read(requests_mock):
+    api = FakeApi(requests_mock)
+    api.sessions([session(oid(10), oid(1), created_at=ago(hours=3), updated_at=ago(hours=1))])
+    api.events([event("a", oid(1), oid(10), ago(hours=1))])
+    blob = {**GLOBAL_STATE, "parent_state": {}}
+    state = StateBuilder().with_stream_state("analytics_events", blob).build()
+
+    output = read_streams(config(), "analytics_events", mode=SyncMode.incremental, state=state)
+
+    assert [r["id"] for r in records(output)] == ["a"] and output.errors == []
+    warnings = [log.log.message for log in output.logs if "saved state of stream analytics_events" in log.log.message]
+    assert len(warnings) == 1 and "'not-a-date' is not a date-time" in warnings[0], warnings
