@@ -230,7 +230,7 @@ def test_given_a_body_that_trickles_when_read_then_read_timeout_at_the_deadline(
     "TricklingServer answers that way).",
 )
 def test_given_a_body_that_trickles_on_a_closing_connection_when_read_then_read_timeout_at_the_deadline():
-    with TricklingBodyServer(interval_seconds=0.002, body_bytes=1000, close=True) as server:  # 2 s in all
+    with TricklingBodyServer(interval_seconds=0.002, body_bytes=700, close=True) as server:  # 1.4 s in all
         response = requests.get(f"{server.url}/v2/templates", stream=True, timeout=5)
         started = time.monotonic()
         with pytest.raises(requests.exceptions.ReadTimeout):

@@ -34,16 +34,18 @@ def _after_values(route) -> set[str]:
     return {v for r in route.request_history for v in query(r).get("after", [])}
 
 
-@pytest.mark.parametrize("stream", ["sessions", "session_peers"])
 @pytest.mark.parametrize(
-    "cursor, start_date, after",
+    "stream, cursor, start_date, after",
     [
-        ("2024-05-10T12:00:00.000000Z", None, "2024-05-09T23:00:00.000Z"),
-        ("2024-05-10T12:00:00.123999Z", "2020-01-01T00:00:00Z", "2024-05-09T23:00:00.123Z"),  # rounded down
-        (None, "2024-03-01T00:00:00Z", "2024-02-29T11:00:00.000Z"),
-        (None, None, "2013-12-31T11:00:00.000Z"),  # 100ms opened its API after 2014-01-01
+        ("sessions", "2024-05-10T12:00:00.000000Z", None, "2024-05-09T23:00:00.000Z"),
+        ("sessions", "2024-05-10T12:00:00.123999Z", "2020-01-01T00:00:00Z", "2024-05-09T23:00:00.123Z"),  # down
+        ("sessions", None, "2024-03-01T00:00:00Z", "2024-02-29T11:00:00.000Z"),
+        ("sessions", None, None, "2013-12-31T11:00:00.000Z"),  # 100ms opened its API after 2014-01-01
+        # session_peers reads the same list the same way (its cursor is the session's `updated_at`)
+        ("session_peers", "2024-05-10T12:00:00.123999Z", None, "2024-05-09T23:00:00.123Z"),
+        ("session_peers", None, None, "2013-12-31T11:00:00.000Z"),
     ],
-    ids=["cursor", "cursor-rounded-down", "start-date", "neither"],
+    ids=["cursor", "cursor-rounded-down", "start-date", "neither", "peers-cursor", "peers-neither"],
 )
 def test_given_cursor_or_start_date_when_read_sessions_then_after_is_it_less_13_hours_in_ms(
     requests_mock, stream, cursor, start_date, after
