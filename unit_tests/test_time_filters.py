@@ -21,13 +21,11 @@ ALL_STREAMS = [
 ]  # fmt: skip
 
 
-def _sessions_state(stream: str, cursor: str) -> list:
-    partitions = [{"partition": {"active": a}, "cursor": {stream_cursor(stream): cursor}} for a in ("true", "false")]
-    return StateBuilder().with_stream_state(stream, {"states": partitions, "state": {stream_cursor(stream): cursor}})
-
-
-def stream_cursor(stream: str) -> str:
-    return "session_updated_at" if stream == "session_peers" else "updated_at"
+def _sessions_state(stream: str, cursor: str) -> StateBuilder:
+    """The per-`active` state of sessions or session_peers (whose cursor is the session's `updated_at`)."""
+    field = "session_updated_at" if stream == "session_peers" else "updated_at"
+    partitions = [{"partition": {"active": a}, "cursor": {field: cursor}} for a in ("true", "false")]
+    return StateBuilder().with_stream_state(stream, {"states": partitions, "state": {field: cursor}})
 
 
 def _after_values(route) -> set[str]:
