@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test unit integration lint bench clean
+.PHONY: install demo test unit integration lint bench clean manifest-only
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 is required" if sys.version_info[:2] != (3, 11) else 0)'
@@ -31,6 +31,10 @@ integration: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## The folder an upstream Airbyte pull request needs (manifest.yaml, one components.py, metadata.yaml...).
+manifest-only: install
+	$(BIN)/python -m source_100ms.tools.manifest_only --out build/manifest-only
 
 clean:
 	rm -rf $(VENV) demo_output bench_output build dist *.egg-info

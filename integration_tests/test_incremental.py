@@ -50,9 +50,7 @@ def final_states(run) -> list[dict]:
 def two_syncs(request):
     # The sandbox's clock starts four hours back so that three hours of new activity are still in the past for
     # the connector, which reads up to its own clock.
-    with Sandbox(
-        seed=11, scale="busy", now=time.time() - 4 * 3600, strict_time_format=True, order=request.param
-    ) as sb:
+    with Sandbox(seed=11, scale="busy", now=time.time() - 4 * 3600, strict_time_format=True, order=request.param) as sb:
         config = sb.config()
         catalog = protocol.discover_catalog(config)
         configured = protocol.configured_catalog(catalog, INCREMENTAL, incremental=True)

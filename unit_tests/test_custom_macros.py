@@ -9,8 +9,8 @@ import pytest
 from airbyte_cdk.models import FailureType, Status
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_100ms.components.extractors import select
 from source_100ms.components.custom import Lookup, Now, format_now, parse_macros, shift
+from source_100ms.components.extractors import select
 from source_100ms.source import Source100ms, load_manifest
 from unit_tests.fake_api import config
 from unit_tests.helpers import check_connection

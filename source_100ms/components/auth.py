@@ -17,8 +17,14 @@ from airbyte_cdk.sources.declarative.auth.declarative_authenticator import Decla
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from jwt.warnings import InsecureKeyLengthWarning
 
-from source_100ms.components import transport
 from source_100ms.components.origin import api_origin, config_error
+from source_100ms.components.transport import (
+    RATE_LIMIT_PATIENCE_SECONDS,
+    rate_limit_wait,
+    rate_limiter,
+    read_body_within,
+    resend,
+)
 
 logger = logging.getLogger("airbyte")
 
@@ -129,11 +135,11 @@ class ManagementTokenAuthenticator(DeclarativeAuthenticator):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._origin = api_origin(self.config)
         ceiling = self.config.get("requests_per_second")
-        self._limiter = transport.rate_limiter(self._origin.url, float(ceiling) if ceiling else None)
+        self._limiter = rate_limiter(self._origin.url, float(ceiling) if ceiling else None)
         self._deadline_seconds = float(self.config.get("request_deadline_seconds") or REQUEST_DEADLINE_SECONDS)
         # A 429 is waited out at most this long per request (never longer than the CDK would retry a request).
         self._rate_limit_patience = min(
-            transport.RATE_LIMIT_PATIENCE_SECONDS,
+            RATE_LIMIT_PATIENCE_SECONDS,
             float(self.config.get("retry_window_seconds") or RETRY_WINDOW_SECONDS),
         )
         credentials = self.config.get("credentials") or {}
@@ -195,10 +201,10 @@ class ManagementTokenAuthenticator(DeclarativeAuthenticator):
         streamed = bool(send_kwargs.get("stream"))
         sent_at = response.request.__dict__.get(_SENT_AT, time.monotonic())
         if not streamed:
-            transport.read_body_within(response, sent_at, self._deadline_seconds)
+            read_body_within(response, sent_at, self._deadline_seconds)
         patience_until = time.monotonic() + self._rate_limit_patience
         while response.status_code == 429:
-            wait = self._limiter.on_answer(True, transport.rate_limit_wait(response))
+            wait = self._limiter.on_answer(True, rate_limit_wait(response))
             if time.monotonic() + wait > patience_until:
                 break  # the CDK's own retries take it from here
             if self._limiter.rate_limited in (1, 10, 100) or self._limiter.rate_limited % 1000 == 0:
@@ -210,9 +216,9 @@ class ManagementTokenAuthenticator(DeclarativeAuthenticator):
             self._limiter.acquire()
             response.request.headers[self.auth_header] = self.token
             response.request.__dict__[_SENT_AT] = time.monotonic()
-            response = transport.resend(response, send_kwargs)
+            response = resend(response, send_kwargs)
             if not streamed:
-                transport.read_body_within(response, response.request.__dict__[_SENT_AT], self._deadline_seconds)
+                read_body_within(response, response.request.__dict__[_SENT_AT], self._deadline_seconds)
         if response.status_code != 429:
             self._limiter.on_answer(False)
         return response

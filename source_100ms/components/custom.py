@@ -51,7 +51,7 @@ from airbyte_cdk.sources.declarative.schema.schema_loader import SchemaLoader
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
-from source_100ms.components.origin import DEFAULT_API_URL, api_origin, config_error, origin_of
+from source_100ms.components.origin import api_origin, config_error, origin_of
 from source_100ms.components.requester import ManagementApiRequester, path_segment
 
 DEFAULT_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -759,12 +759,3 @@ class LookupFieldsTransformation(RecordTransformation):
         if stream_slice is not None:
             for name, value in stream_slice.partition.items():
                 record[name] = value
-
-
-__all__ = [
-    "DEFAULT_API_URL",
-    "CustomStreamRequester",
-    "CustomStreamSchemaLoader",
-    "LookupFieldsTransformation",
-    "LookupPartitionRouter",
-]

@@ -212,7 +212,8 @@ def read_body_within(response: requests.Response, started: float, deadline_secon
         if remaining <= 0:
             response.close()
             raise requests.exceptions.ReadTimeout(
-                f"no complete answer from {_host(response)} within {deadline_seconds:g} s", response=response
+                f"no complete answer from {_host_of_response(response)} within {deadline_seconds:g} s",
+                response=response,
             )
         response.content  # noqa: B018 - nothing to watch (an already-read body): read as requests would
         return
@@ -222,17 +223,19 @@ def read_body_within(response: requests.Response, started: float, deadline_secon
     except (requests.exceptions.RequestException, OSError) as error:
         if DEADLINES.disarm(ticket):
             raise requests.exceptions.ReadTimeout(
-                f"the answer of {_host(response)} was not complete within {deadline_seconds:g} s", response=response
+                f"the answer of {_host_of_response(response)} was not complete within {deadline_seconds:g} s",
+                response=response,
             ) from error
         raise
     if DEADLINES.disarm(ticket):
         response.close()
         raise requests.exceptions.ReadTimeout(
-            f"the answer of {_host(response)} was not complete within {deadline_seconds:g} s", response=response
+            f"the answer of {_host_of_response(response)} was not complete within {deadline_seconds:g} s",
+            response=response,
         )
 
 
-def _host(response: requests.Response) -> str:
+def _host_of_response(response: requests.Response) -> str:
     from urllib.parse import urlsplit
 
     return urlsplit(response.url or "").netloc or "the API"
