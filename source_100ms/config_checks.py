@@ -8,6 +8,7 @@ names exist in the workspace.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -125,12 +126,18 @@ def check_values(config: Mapping[str, Any], now: datetime | None = None) -> None
         raise config_error("`room_filters.after` is later than `room_filters.before`: no room could match.")
 
 
+_CDK_BOILERPLATE = re.compile(
+    r"^Stream \w+ is not available: |Exhausted available request attempts\. Please see logs for more details\. "
+    r"Exception: |; retried until the retries ran out"
+)
+
+
 def plain(message: str | None) -> str:
-    """The CDK's check message (`repr` of an exception) as the sentence inside it."""
-    text = message or "the check failed"
+    """The CDK's check message (`repr` of an exception, with its retry boilerplate) as the sentence inside it."""
+    text = (message or "the check failed").strip()
     for prefix in ("AirbyteTracedException(", "MessageRepresentationAirbyteTracedErrors(", "ValueError("):
         if text.startswith(prefix) and text.endswith(")"):
-            inner = text[len(prefix) : -1]
-            if len(inner) >= 2 and inner[0] == inner[-1] and inner[0] in "'\"":
-                return inner[1:-1].replace("\\'", "'").replace('\\"', '"')
-    return text
+            text = text[len(prefix) : -1]
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1].replace("\\'", "'").replace('\\"', '"')
+    return _CDK_BOILERPLATE.sub("", text).strip()

@@ -204,21 +204,21 @@ class ManagementTokenAuthenticator(DeclarativeAuthenticator):
             read_body_within(response, sent_at, self._deadline_seconds)
         patience_until = time.monotonic() + self._rate_limit_patience
         while response.status_code == 429:
-            wait = self._limiter.on_answer(True, rate_limit_wait(response))
+            wait = self._limiter.on_answer(True, rate_limit_wait(response), sent_at)
             if time.monotonic() + wait > patience_until:
                 break  # the CDK's own retries take it from here
             if self._limiter.rate_limited in (1, 10, 100) or self._limiter.rate_limited % 1000 == 0:
-                learned = self._limiter.learned_per_second
                 logger.warning(
                     f"100ms is rate-limiting requests (429 number {self._limiter.rate_limited}): every worker waits "
-                    f"{wait:.1f} s, then sends at most {learned:.1f} requests per second until 100ms accepts more."
+                    f"{wait:.1f} s, then sends at most {self._limiter.learned_per_second:.1f} requests per second "
+                    "until 100ms accepts more."
                 )
             self._limiter.acquire()
             response.request.headers[self.auth_header] = self.token
-            response.request.__dict__[_SENT_AT] = time.monotonic()
+            sent_at = time.monotonic()
             response = resend(response, send_kwargs)
             if not streamed:
-                read_body_within(response, response.request.__dict__[_SENT_AT], self._deadline_seconds)
+                read_body_within(response, sent_at, self._deadline_seconds)
         if response.status_code != 429:
             self._limiter.on_answer(False)
         return response
