@@ -80,6 +80,11 @@ def run(
     return Run(done.returncode, messages, done.stderr.decode(), text)
 
 
+def tool(name: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`source-100ms <name> <args>` (preview, suggest-paths, catalog...), its output as text."""
+    return subprocess.run([executable(), name, *args], capture_output=True, text=True, timeout=timeout, check=False)
+
+
 def configured_catalog(catalog: dict[str, Any], streams: Iterable[str] | None = None, incremental=False) -> dict:
     """Every stream (or the named ones), incremental where supported if asked, else full refresh."""
     wanted = set(streams) if streams is not None else None
