@@ -73,7 +73,9 @@ def test_given_an_api_url_that_is_not_100ms_or_loopback_when_any_tool_runs_then_
         assert "api_url" in _status(run)[0]["message"]
     else:
         (tmp_path / "config.json").write_text(json.dumps(config))
-        args = ["--config", str(tmp_path / "config.json")] + (["--url", "/v2/rooms"] if command == "suggest-paths" else [])
+        args = ["--config", str(tmp_path / "config.json")] + (
+            ["--url", "/v2/rooms"] if command == "suggest-paths" else []
+        )
         done = protocol.tool(command, *args)
         assert done.returncode != 0 and "api_url" in done.stderr
     assert other_host.requests == 0
@@ -150,7 +152,10 @@ def test_given_secrets_when_read_then_the_rest_of_each_record_is_kept(read_with_
     assert with_upload, "no room has upload info: the test proves nothing"
     for room_id in with_upload:
         kept = rooms[room_id]["recording_info"]["upload_info"]
-        assert "credentials" not in kept and kept["location"] == truth[room_id]["recording_info"]["upload_info"]["location"]
+        assert (
+            "credentials" not in kept
+            and kept["location"] == truth[room_id]["recording_info"]["upload_info"]["location"]
+        )
 
 
 def test_no_discovered_schema_declares_a_secret(read_with_secrets):
