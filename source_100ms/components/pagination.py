@@ -51,9 +51,9 @@ class ManagementApiPagination(PaginationStrategy):
       again) fails the stream at once with the endpoint named, instead of looping or hanging;
     - `stop_before` (an interpolated date-time, less `changes_for`): for lists with no time filter, stop at the
       first page whose oldest item was created before it, but only if that page shows the order the stop
-      relies on (ids descending, `created_at` descending to the second, and below the previous page's last id). 100ms documents
-      newest first for rooms, sessions and templates only; where a page does not show it, the list is read to
-      its end and one warning says so.
+      relies on (ids descending, `created_at` descending to the second, and below the previous page's last
+      id). 100ms documents newest first for rooms, sessions and templates only; where a page does not show
+      it, the list is read to its end and one warning says so.
 
     With `records_key: null` (custom streams, any shape) the page is empty when no record was extracted.
     Example: `{"limit": 100, "data": [...40 items], "last": "64f..."}` ends the list (40 < 100).
