@@ -1,16 +1,18 @@
-"""Stream state the connector cannot read as it is."""
+"""Stream state: a saved cursor the connector cannot read as it is, and the cursor's window as a record filter."""
 
 from __future__ import annotations
 
 import copy
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
+from airbyte_cdk.sources.types import StreamSlice
 
 logger = logging.getLogger("airbyte")
 
@@ -120,3 +122,34 @@ class UnreadableStateReset(StateMigration):
         if isinstance(value, str) and _READABLE.match(value):
             return dict(cursor)  # one of the cursor's own formats: kept as written
         return {**cursor, self.cursor_field: parsed.strftime(STATE_FORMAT)}
+
+
+@dataclass
+class CursorWindowFilter(RecordFilter):
+    """Keeps the records whose cursor value lies in the slice's window (`start_time` to `end_time`).
+
+    Why not the cursor's own client-side filter (`is_client_side_incremental`): with one cursor for the whole
+    stream (`global_substream_cursor`), the CDK's per-partition cursor builds a new cursor for every record it
+    filters, about a millisecond each: a read of 20,000 analytics events took 20 s instead of 4. The window is
+    the one the CDK's cursor computed for the slice (its state less the lookback, never before the start); a
+    record whose cursor value cannot be read is kept, as the CDK keeps it.
+    Example, window `2024-05-01T10:00:00.000000Z` to `2024-05-01T12:00:00.000000Z`: an event at `09:59:59.9Z` is
+    dropped, one at `10:00:00.000000001Z` kept.
+    """
+
+    # The stream's `cursor_field` (from `$parameters`).
+    cursor_field: str = ""
+
+    def filter_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        stream_state: Any,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        window = stream_slice.cursor_slice if stream_slice is not None else {}
+        start, end = parse_datetime(window.get("start_time")), parse_datetime(window.get("end_time"))
+        for record in records:
+            value = parse_datetime(record.get(self.cursor_field))
+            if value is None or ((start is None or value >= start) and (end is None or value <= end)):
+                yield record
