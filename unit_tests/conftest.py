@@ -1,11 +1,179 @@
-import pytest
+"""What every unit test gets: the process as a new connector process would have it, and no real backoff waits.
 
-from source_100ms.components import auth
+- Process-wide state the connector keeps on purpose (one token per credentials, one throttle per API origin, one
+  page store per sync) starts empty in each test, as in a new process: a 429 seen by one test must not slow the
+  next one down, and a page fetched by one test must not answer another.
+- The CDK's backoff waits are recorded instead of slept (`backoff_sleeps`): no test measures them by waiting.
+- The manifest is resolved and validated once per session (`_manifest_processed_once`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import gc
+import pickle
+import time
+import typing
+from types import SimpleNamespace
+
+import backoff._sync
+import pytest
+from airbyte_cdk.sources.declarative import concurrent_declarative_source as cds
+from airbyte_cdk.sources.declarative.parsers import model_to_component_factory as factory
+from airbyte_cdk.sources.streams.http import rate_limiting
+from pydantic.v1 import BaseModel
+
+from source_100ms import source
+from source_100ms.components import auth, requester, transport
 
 
 @pytest.fixture(autouse=True)
-def fresh_token_cache():
-    """Each test starts without a cached management token, as a new connector process would."""
-    auth._minters.clear()
+def fresh_process_state():
+    """Each test starts without a cached token, a learned rate limit or shared pages, as a new process would."""
+    _clear_process_state()
     yield
+    _clear_process_state()
+
+
+def _clear_process_state() -> None:
     auth._minters.clear()
+    with transport._limiters_lock:
+        transport._limiters.clear()
+    with requester._STORES_LOCK:
+        requester._STORES.clear()
+
+
+class RecordedSleep:
+    """Stands in for the `time` module where a library sleeps: records each wait and returns at once, and keeps
+    the total so that `backoff`'s elapsed time (its `max_time`, the retry window) still counts the waits."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        self.slept = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        if seconds:
+            self.waits.append(seconds)
+            self.slept += seconds
+
+    def now(self) -> datetime.datetime:
+        return datetime.datetime.now() + datetime.timedelta(seconds=self.slept)
+
+    def __getattr__(self, name: str):
+        return getattr(time, name)
+
+
+@pytest.fixture(autouse=True)
+def backoff_sleeps(monkeypatch) -> list[float]:
+    """The CDK's retry waits in seconds, recorded instead of slept (zero-second waits left out).
+
+    `backoff` sleeps between tries, and the CDK's handler for a backoff strategy sleeps the strategy's time plus
+    one second itself; both are replaced in their own module only, so other threads' sleeps stay real. `backoff`
+    measures how long it has retried with `datetime.now()`: that clock moves by the recorded waits.
+    """
+    recorder = RecordedSleep()
+    monkeypatch.setattr(backoff._sync, "time", recorder)
+    monkeypatch.setattr(rate_limiting, "time", recorder)
+    monkeypatch.setattr(backoff._sync, "datetime", SimpleNamespace(datetime=SimpleNamespace(now=recorder.now)))
+    return recorder.waits
+
+
+class FakeClock:
+    """A monotonic clock that a sleep moves forward instead of waiting: for the throttle's and the
+    authenticator's waits (`transport` and `auth` read `time.monotonic` and `time.sleep` at call time)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.sleeps.append(seconds)
+            self.offset += seconds
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def __getattr__(self, name: str):
+        return getattr(time, name)
+
+
+@pytest.fixture
+def throttle_clock(monkeypatch) -> FakeClock:
+    """The throttle's clock: every wait of the rate limiter and the authenticator recorded and skipped."""
+    clock = FakeClock()
+    shim = SimpleNamespace(monotonic=clock.monotonic, sleep=clock.sleep, time=time.time)
+    monkeypatch.setattr(transport, "time", shim)
+    monkeypatch.setattr(auth, "time", shim)
+    return clock
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _manifest_processed_once():
+    """Parse what the CDK parses from the manifest once per session instead of once per source or stream.
+
+    Measured on this suite: constructing `Source100ms` took 0.5 s (resolving `$ref`s, propagating types and
+    parameters, validating against the component schema, loading that schema's YAML), and building its streams
+    0.2 s per read, 60% of it pydantic validating the same definitions again. Each cache is safe because every
+    caller still gets objects of its own, built from the same input:
+
+    - `_pre_process_manifest` changes the manifest it is given in place, and the CDK later writes into the
+      resolved manifest (the `type` of each stream), so the cache keeps pickled bytes and hands each source a
+      fresh copy, with the references the YAML anchors share kept as they were;
+    - a manifest is validated once per distinct content: validation only reads the manifest and the CDK's
+      component schema (loaded once, read-only), so the same bytes give the same result; the first source of
+      the session goes through the CDK's own code, which is what proves the manifest valid;
+    - `BaseModel.parse_obj` of a definition is a pure function of it; the CDK's factory writes into the models it
+      gets (`schema_normalization`, `request_parameters`), so each call gets a fresh unpickled model, and the
+      first call's model, pickled before anyone saw it;
+    - `get_type_hints` of a custom component class only depends on the class.
+    """
+    raw = pickle.dumps(source.load_manifest())
+    resolved: dict[bytes, bytes] = {}
+    validated: set[bytes] = set()
+    parsed: dict[tuple[type, bytes], bytes] = {}
+    original_pre_process = cds.ConcurrentDeclarativeSource._pre_process_manifest
+    original_validate = cds.validate_manifest
+    original_parse_obj = BaseModel.parse_obj.__func__
+
+    def load_manifest():
+        return pickle.loads(raw)
+
+    def pre_process(self, manifest):
+        key = pickle.dumps(manifest)
+        if key not in resolved:
+            resolved[key] = pickle.dumps(original_pre_process(self, manifest))
+        return pickle.loads(resolved[key])
+
+    def validate(manifest, schema):
+        key = pickle.dumps(manifest)
+        if key not in validated:
+            original_validate(manifest, schema)
+            validated.add(key)
+
+    def parse_obj(cls, obj):
+        try:
+            key = (cls, pickle.dumps(obj))
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return original_parse_obj(cls, obj)
+        kept = parsed.get(key)
+        if kept is not None:
+            return pickle.loads(kept)
+        model = original_parse_obj(cls, obj)
+        parsed[key] = pickle.dumps(model)
+        return model
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(source, "load_manifest", load_manifest)
+        patch.setattr(cds.ConcurrentDeclarativeSource, "_pre_process_manifest", pre_process)
+        patch.setattr(cds, "validate_manifest", validate)
+        patch.setattr(cds, "get_declarative_component_schema", functools.cache(cds.get_declarative_component_schema))
+        patch.setattr(BaseModel, "parse_obj", classmethod(parse_obj))
+        patch.setattr(factory, "get_type_hints", functools.cache(typing.get_type_hints))
+        gc.collect()
+        gc.freeze()  # the CDK, its models and the caches live for the whole session: the collector skips them
+        yield

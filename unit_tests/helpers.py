@@ -51,6 +51,19 @@ def check_connection(config: dict[str, Any]) -> EntrypointOutput:
         return run_entrypoint(Source100ms(None, config, None), ["check", "--config", config_file])
 
 
+def read_through_entrypoint(config: dict[str, Any], *streams: str) -> EntrypointOutput:
+    """`read` through the connector's own entry point (`Entrypoint100ms`), as the executable runs it: its config
+    errors are the plain sentences of `config_checks.explain`."""
+    builder = CatalogBuilder()
+    for stream in streams:
+        builder.with_stream(stream, SyncMode.full_refresh)
+    catalog = builder.build()
+    with tempfile.TemporaryDirectory() as tmp:
+        args = ["read", "--config", make_file(Path(tmp) / "config.json", config)]
+        args += ["--catalog", make_file(Path(tmp) / "catalog.json", ConfiguredAirbyteCatalogSerializer.dump(catalog))]
+        return run_entrypoint(Source100ms(catalog, config, None), args)
+
+
 def run_entrypoint(source: Source100ms, args: list[str]) -> EntrypointOutput:
     """Run a command through the connector's own entry point (`Entrypoint100ms`), as the executable does."""
     entrypoint = Entrypoint100ms(source)

@@ -92,8 +92,9 @@ def test_given_0_0_x_config_when_read_sessions_then_token_sent_and_start_date_ap
     assert [m["record"]["data"]["id"] for m in messages if m["type"] == "RECORD"] == [session["id"]]
     assert len(_controls(messages)) == 1
     assert {r.headers["Authorization"] for r in route.request_history} == {f"Bearer {OLD_TOKEN}"}
-    # `after` is the start date minus the 13 hours a session can still change after it was created.
-    assert {query(r)["after"][0] for r in route.request_history} == {"2024-02-29T11:00:00.000000Z"}
+    # `after` is the start date minus the 13 hours a session can still change after it was created, in the
+    # millisecond form 100ms documents.
+    assert {query(r)["after"][0] for r in route.request_history} == {"2024-02-29T11:00:00.000Z"}
 
 
 def test_given_migrated_config_then_it_matches_the_spec():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from source_100ms import custom_streams
+from source_100ms.components import custom
 from unit_tests.fake_api import API, FakeApi, config, query, records
 from unit_tests.helpers import discover_catalog, oid, read_streams
 
@@ -50,16 +50,19 @@ def test_given_lookup_over_a_custom_stream_and_parent_selected_when_read_then_bo
     api = FakeApi(requests_mock)
     _rooms(api, [{"id": oid(1), "polls": ["a"]}])
     requests_mock.get(f"{API}/v2/polls/a", json={"id": "a", "room_id": oid(1)})
-    requests_mock.get(f"{API}/v2/stream-keys/room/{oid(1)}", json={"key": "k1", "room_id": oid(1)})
+    requests_mock.get(
+        f"{API}/v2/stream-keys/room/{oid(1)}", json={"id": oid(9), "key": "sk_live_secret", "room_id": oid(1)}
+    )
     streams = [
         {"name": "polls", "url": "/v2/polls/{rooms.polls}"},
-        {"name": "stream_keys", "url": "/v2/stream-keys/room/{polls.room_id}", "primary_key": ["key"]},
+        {"name": "stream_keys", "url": "/v2/stream-keys/room/{polls.room_id}", "primary_key": ["id"]},
     ]
 
     output = read_streams(config(custom_streams=streams), "polls", "stream_keys")
 
     assert [r["id"] for r in records(output, "polls")] == ["a"]
-    assert records(output, "stream_keys") == [{"key": "k1", "room_id": oid(1), "polls_room_id": oid(1)}]
+    # the stream key itself is a secret: removed like on every stream
+    assert records(output, "stream_keys") == [{"id": oid(9), "room_id": oid(1), "polls_room_id": oid(1)}]
 
 
 def test_given_lookup_value_with_reserved_characters_when_read_then_escaped_in_path(requests_mock):
@@ -121,7 +124,7 @@ def test_given_token_repeated_with_an_empty_page_when_read_then_stops(requests_m
 def test_given_date_macros_and_headers_when_read_then_same_instant_everywhere_and_custom_headers_sent(
     requests_mock, monkeypatch
 ):
-    monkeypatch.setattr(custom_streams, "read_instant", lambda: datetime(2024, 3, 31, 13, 45, 10, tzinfo=UTC))
+    monkeypatch.setattr(custom, "read_instant", lambda: datetime(2024, 3, 31, 13, 45, 10, tzinfo=UTC))
     route = requests_mock.get(f"{API}/v2/sessions", json={"data": [{"id": "s"}], "last": ""})
     stream = {
         "name": "recent",

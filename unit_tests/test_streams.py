@@ -45,7 +45,8 @@ def test_given_room_filters_when_read_rooms_then_each_filter_sent(requests_mock)
     sent = query(route.last_request)
     assert sent["enabled"] == ["false"]
     assert sent["name"] == ["demo"] and sent["template_id"] == [oid(7)]
-    assert sent["after"] == ["2024-01-01T00:00:00Z"] and sent["before"] == ["2024-02-01T00:00:00Z"]
+    # the documented millisecond form (test_time_filters.py has the rounding)
+    assert sent["after"] == ["2024-01-01T00:00:00.000Z"] and sent["before"] == ["2024-02-01T00:00:00.000Z"]
 
 
 def test_given_enabled_filter_when_read_rooms_then_only_enabled_asked(requests_mock):
@@ -181,19 +182,20 @@ def test_given_rooms_with_recent_sessions_when_read_events_then_each_room_once_w
 
 
 def test_given_no_event_types_when_read_events_then_no_type_parameter_sent(requests_mock):
+    FakeApi(requests_mock).list("/v2/sessions", [])  # no session running now
     route = requests_mock.get(
         "https://api.100ms.live/v2/analytics/events", json={"limit": 10, "total": 0, "next": "", "events": []}
     )
-    read_streams(config(room_ids=["r1"]), "analytics_events")
+    read_streams(config(room_ids=[oid(1)]), "analytics_events")
     assert route.call_count == 1
-    assert query(route.last_request) == {"room_id": ["r1"], "limit": ["10"]}
+    assert query(route.last_request) == {"room_id": [oid(1)], "limit": ["10"]}
 
 
 def test_given_room_ids_when_read_room_codes_then_rooms_list_not_read(requests_mock):
     api = FakeApi(requests_mock)
     rooms_listing = api.list("/v2/rooms", [])
-    api.list("/v2/room-codes/room/r1", [{"code": "aaa-bbb-ccc", "room_id": "r1", "role": "host"}], key="code")
-    rows = records(read_streams(config(room_ids=["r1"]), "room_codes"))
+    api.list(f"/v2/room-codes/room/{oid(1)}", [{"code": "aaa-bbb-ccc", "room_id": oid(1), "role": "host"}], key="code")
+    rows = records(read_streams(config(room_ids=[oid(1)]), "room_codes"))
     assert [r["code"] for r in rows] == ["aaa-bbb-ccc"]
     assert rooms_listing.call_count == 0
 
