@@ -56,7 +56,7 @@ def _sentence(error: ValidationError) -> str:
             f"`api_url` must be an https:// address such as https://api.100ms.live; http:// is accepted only for "
             f"localhost and 127.0.0.1 (got {error.instance!r})."
         )
-    if field.startswith(("room_ids", "template_ids")) or leaf == "template_id":
+    if error.validator == "pattern" and (field.startswith(("room_ids", "template_ids")) or leaf == "template_id"):
         name = field.split(".")[0] if field.startswith(("room_ids", "template_ids")) else field
         return (
             f"`{name}` must hold 100ms ids: 24 hexadecimal characters such as 631a05390e6ffae22efa610b (got "

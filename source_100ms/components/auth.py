@@ -121,7 +121,7 @@ class ManagementTokenAuthenticator(DeclarativeAuthenticator):
     The CDK applies the authenticator to every request just before it is sent, so it is also where the token is
     guarded and the sending is paced (`source_100ms.components.transport`):
     - a request whose URL, as `requests` will send it, is not on the configured API origin is refused before
-      the header is added, whatever code path built it;
+      the header is added, whatever code path built it, and a redirect to another origin is not followed;
     - every request waits for its turn on the origin's shared `RateLimiter`; a 429 is waited out and sent again
       here, for every worker at once;
     - the whole answer must arrive within `request_deadline_seconds`, not just each byte within the socket timeout.
@@ -198,6 +198,15 @@ class ManagementTokenAuthenticator(DeclarativeAuthenticator):
 
     def _on_response(self, response: requests.Response, **send_kwargs: Any) -> requests.Response:
         """Read the body within the deadline; wait out 429s for every worker and send the request again."""
+        if response.is_redirect and not self._origin.owns(
+            requests.compat.urljoin(response.url or "", response.headers.get("Location", ""))
+        ):
+            response.close()
+            raise config_error(
+                f"{self._origin.url} redirected {str(response.url).split('?')[0]} to another host "
+                f"({str(response.headers.get('Location'))[:200]!r}); the connector does not follow it, its requests "
+                "stay on the API. Check `api_url` (a proxy in between?)."
+            )
         streamed = bool(send_kwargs.get("stream"))
         sent_at = response.request.__dict__.get(_SENT_AT, time.monotonic())
         if not streamed:

@@ -205,8 +205,13 @@ DEADLINES = Deadlines()
 
 
 def _socket_of(response: requests.Response) -> socket.socket | None:
+    """The socket the body is read from: through urllib3's connection, or (an answer with `Connection: close`,
+    whose connection urllib3 has already let go) through the `http.client` response underneath."""
     connection = getattr(response.raw, "connection", None) or getattr(response.raw, "_connection", None)
     sock = getattr(connection, "sock", None)
+    if not isinstance(sock, socket.socket):
+        socket_io = getattr(getattr(getattr(response.raw, "_fp", None), "fp", None), "raw", None)
+        sock = getattr(socket_io, "_sock", None)
     return sock if isinstance(sock, socket.socket) else None
 
 
