@@ -2,9 +2,10 @@
 
 An incremental sync after a first one must still ask for: the sessions lists (active and ended, created since
 the cursor less the 13 hours a session may last), the recordings and recording assets lists down to the first
-page older than what can still change (2 days, 1 hour), and one analytics events chain per session that changed
-since the previous sync or is running (a page per 100 of its events, one at least). Anything more is overhead:
-lookbacks, lists asked twice, parents read for nothing.
+page older than what can still change (2 days, 1 hour) when they come newest-first, or whole when they come
+oldest-first (they have no time filter, so the new items are on the last pages), and one analytics events chain
+per session that changed since the previous sync or is running (a page per 100 of its events, one at least).
+Anything more is overhead: lookbacks, lists asked twice, parents read for nothing.
 """
 
 from __future__ import annotations
@@ -34,9 +35,16 @@ def _newest_first_pages(created_ns: dict[str, int], bound_ns: int) -> int:
     return min(newer // PAGE + 1, pages(total))
 
 
-def second_sync_minimum(workspace, cursor: datetime) -> dict[str, int]:
+def _list_pages(created_ns: dict[str, int], bound_ns: int, order: str) -> int:
+    if order == "oldest-first":
+        return pages(len(created_ns))
+    return _newest_first_pages(created_ns, bound_ns)
+
+
+def second_sync_minimum(workspace, cursor: datetime, order: str = "newest-first") -> dict[str, int]:
     """The minimum requests of an incremental read of sessions, session peers, recordings, recording assets and
-    analytics events whose previous read ended at `cursor` (the time of its newest record)."""
+    analytics events whose previous read ended at `cursor` (the time of its newest record), the lists without a
+    time filter coming in `order` (the sandbox's `order`)."""
     cursor_ns = int(cursor.timestamp()) * NS
     sessions = workspace.sessions
     after_ns = cursor_ns - 13 * 3600 * NS
@@ -50,8 +58,8 @@ def second_sync_minimum(workspace, cursor: datetime) -> dict[str, int]:
             per_session[workspace.event_meta(room_id, i)[1]] += 1
     out = {
         "sessions": pages(by_state[True]) + pages(by_state[False]),
-        "recordings": _newest_first_pages(workspace.recordings.created_ns, cursor_ns - 2 * 86400 * NS),
-        "recording_assets": _newest_first_pages(workspace.recording_assets.created_ns, cursor_ns - 3600 * NS),
+        "recordings": _list_pages(workspace.recordings.created_ns, cursor_ns - 2 * 86400 * NS, order),
+        "recording_assets": _list_pages(workspace.recording_assets.created_ns, cursor_ns - 3600 * NS, order),
         "analytics_events": sum(max(1, pages(per_session[sid]) if per_session[sid] else 1) for sid in changed),
     }
     out["total"] = sum(out.values())

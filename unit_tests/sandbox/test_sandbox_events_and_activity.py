@@ -1,4 +1,3 @@
-import pytest
 from sandbox_testkit import NOW, Client
 
 from source_100ms.sandbox import Sandbox
