@@ -6,6 +6,7 @@ Shared by the demo, the integration tests and the benchmark, so all three exerci
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,11 @@ import orjson
 
 
 def executable() -> str:
-    """The `source-100ms` console script of the running interpreter's environment."""
+    """The `source-100ms` console script of the running interpreter's environment, or the program named by
+    `SOURCE_100MS_EXECUTABLE` (to run the integration tests and the benchmark against another build)."""
+    other = os.environ.get("SOURCE_100MS_EXECUTABLE")
+    if other:
+        return other
     beside = Path(sys.executable).with_name("source-100ms")
     if beside.exists():
         return str(beside)
