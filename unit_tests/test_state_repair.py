@@ -56,7 +56,7 @@ def test_given_cursor_the_cursors_read_when_checked_then_left_as_written(value):
         ({"updated_at": 12345}, {}),
         ({"updated_at": "2024-02-30T00:00:00Z"}, {}),
         ({"states": "garbage"}, {}),
-        ({"states": [{"partition": {"active": "true"}}]}, {"states": []}),
+        ({"states": [{"partition": {"active": "true"}}]}, {}),
         (
             {"states": [{"partition": {"active": "true"}, "cursor": {"updated_at": "x"}},
                         {"partition": {"active": "false"}, "cursor": {"updated_at": "2024-05-01T10:00:00Z"}}]},
@@ -76,7 +76,7 @@ def test_given_cursor_in_the_future_when_migrated_then_dropped_beyond_15_minutes
     soon, later = datetime.now(UTC) + timedelta(minutes=10), datetime.now(UTC) + timedelta(minutes=20)
     assert not MIGRATION.should_migrate({"updated_at": iso(soon)}), "clock skew is not a mistake"
     with caplog.at_level(logging.WARNING, logger="airbyte"):
-        assert MIGRATION.migrate(_partitioned(iso(later))) == {"states": []}
+        assert MIGRATION.migrate(_partitioned(iso(later))) == {}, "no partition left: the whole state dropped"
     assert any("is in the future, dropped" in r.getMessage() for r in caplog.records)
 
 

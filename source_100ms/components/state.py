@@ -19,6 +19,8 @@ logger = logging.getLogger("airbyte")
 STATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # The two formats the manifest's cursors read (0 to 6 fractional digits, UTC).
 _READABLE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+# The keys of the CDK's per-partition and global cursor states (a plain state holds the cursor field only).
+_PER_PARTITION_KEYS = ("states", "state", "parent_state", "use_global_cursor", "lookback_window")
 # A cursor this far past the connector's clock is a mistake, not clock skew.
 FUTURE_TOLERANCE = timedelta(minutes=15)
 
@@ -54,7 +56,11 @@ class UnreadableStateReset(StateMigration):
       there, reading nothing), is dropped with a warning: that part of the stream is read again from the start
       date, which costs time, while the destination deduplicates by primary key.
 
-    A state of another shape is dropped whole, with a warning. States that are already right are left as they are.
+    A per-partition or global state left with no cursor at all is dropped whole, its parent state included: the
+    parent's cursor alone would narrow the read to the parents changed since, which is not "from the start".
+    A state of another shape is dropped whole, with a warning. States that are already right are left as they are,
+    and a repaired state is one of them (the CDK may migrate a state twice: once per stream of a
+    StateDelegatingStream).
     """
 
     # Both from the stream's `$parameters`.
@@ -69,7 +75,7 @@ class UnreadableStateReset(StateMigration):
 
     def migrate(self, stream_state: Mapping[str, Any], log: bool = True) -> Mapping[str, Any]:
         problems: list[str] = []
-        if "states" in stream_state or "state" in stream_state:
+        if any(key in stream_state for key in _PER_PARTITION_KEYS):
             migrated = self._per_partition(stream_state, problems)
         else:
             migrated = self._cursor(stream_state, problems, "the state")
@@ -104,6 +110,9 @@ class UnreadableStateReset(StateMigration):
                 migrated.pop("state")
         if "states" not in stream_state:
             migrated.pop("states")
+        if ("state" in stream_state or partitions) and not migrated.get("states") and "state" not in migrated:
+            problems.append("no cursor is left, so the whole state is dropped (its parent state too)")
+            return {}
         return migrated
 
     def _cursor(self, cursor: Mapping[str, Any], problems: list[str], where: str) -> dict[str, Any]:
