@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test unit integration lint bench clean
+.PHONY: install demo test unit integration lint bench clean manifest-only
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 is required" if sys.version_info[:2] != (3, 11) else 0)'
@@ -18,9 +18,16 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/python -m source_100ms.tools.demo
 
-## Lint, then every test: unit tests (HTTP mocked) and integration tests (real process against the sandbox).
+# The integration tests that run the `source-100ms` executable, run once more without the speed layer: the
+# connector must be correct without it (the others run in process, or in Airbyte's runner, never with it).
+WITHOUT_SPEEDUPS := integration_tests/test_full_sync.py integration_tests/test_incremental.py \
+	integration_tests/test_custom_streams.py integration_tests/test_faults.py integration_tests/test_security.py
+
+## Lint, then every test: unit tests (HTTP mocked) and integration tests (real process against the sandbox),
+## then the executable's integration tests again with the speed layer off.
 test: install lint
 	$(BIN)/pytest
+	SOURCE_100MS_SPEEDUPS=0 $(BIN)/pytest $(WITHOUT_SPEEDUPS)
 
 unit: install
 	$(BIN)/pytest unit_tests
@@ -31,6 +38,10 @@ integration: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## The folder an upstream Airbyte pull request needs (manifest.yaml, one components.py, metadata.yaml...).
+manifest-only: install
+	$(BIN)/python -m source_100ms.tools.manifest_only --out build/manifest-only
 
 clean:
 	rm -rf $(VENV) demo_output bench_output build dist *.egg-info

@@ -11,8 +11,14 @@
    any concurrency could bring the latency-bound sync down to here.
 3. Memory: peak RSS of a read of `--memory-events` analytics events, and of a quarter as many, to show it
    stays flat as the record count grows.
+4. Incremental: the second sync of a busy workspace three hours after the first, requests against the minimum
+   (`bench/minimum.py`: the lists, and one events chain per changed session).
 
-Usage: `make bench`, or `python bench/run.py [--events N] [--memory-events N] [--workers W ...] [--only ...]`.
+Each figure is taken with the speed layer on and off (`--speedups on off`), in the same run. `--only patches`
+leaves each patch of the speed layer out in turn (throughput and start-up), to show what each one still gains.
+
+Usage: `make bench`, or `python bench/run.py [--events N] [--memory-events N] [--workers W ...] [--only ...]
+[--speedups on off]`.
 The sandbox serves from this process; the connector and the floor run as child processes.
 """
 
@@ -20,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,8 +36,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from source_100ms.sandbox import Sandbox
-from source_100ms.tools import protocol
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `bench.minimum`, when run as a script
+
+from source_100ms.sandbox import Sandbox  # noqa: E402
+from source_100ms.tools import protocol  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PAGE = 100
@@ -60,10 +70,19 @@ def _watch_peak_rss(pid: int, peak: list[int], done: threading.Event) -> None:
         done.wait(0.2)
 
 
+# SOURCE_100MS_SPEEDUPS for the connector's runs: "1" (the whole speed layer), "0" (none), or patch names.
+SPEEDUPS = {"on": "1", "off": "0"}
+_speedups = "1"
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "SOURCE_100MS_SPEEDUPS": _speedups}
+
+
 def _timed(args: list[str]) -> tuple[int, float, int]:
     """Run a child that prints Airbyte messages; return (records, seconds, peak RSS in KiB)."""
     started = time.perf_counter()
-    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=1 << 20)
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=1 << 20, env=_env())
     peak, done = [0], threading.Event()
     watcher = threading.Thread(target=_watch_peak_rss, args=(child.pid, peak, done), daemon=True)
     watcher.start()
@@ -168,40 +187,114 @@ def memory(events: int, workers: int) -> dict:
     return out
 
 
+def startup(runs: int = 5) -> float:
+    """Median wall time of `source-100ms spec`: the fixed cost of every command (Python and the CDK loading)."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([protocol.executable(), "spec"], capture_output=True, env=_env(), check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def incremental(workers: int) -> dict:
+    """The second sync of a busy workspace three hours after the first: requests against the minimum."""
+    from bench.minimum import cursor_of, second_sync_minimum
+
+    streams = ["sessions", "session_peers", "analytics_events", "recordings", "recording_assets"]
+    with Sandbox(seed=11, scale="busy", now=time.time() - 4 * 3600, strict_time_format=True) as sandbox:
+        config = dict(sandbox.config(), num_workers=workers)
+        catalog = protocol.configured_catalog(protocol.discover_catalog(config), streams, incremental=True)
+        first = protocol.run("read", config, catalog=catalog)
+        states = {}
+        for state in first.states():
+            states[state["stream"]["stream_descriptor"]["name"]] = state
+        sandbox.advance(minutes=180)
+        sandbox.reset_counts()
+        started = time.perf_counter()
+        second = protocol.run("read", config, catalog=catalog, state=list(states.values()))
+        seconds = time.perf_counter() - started
+        if first.returncode or second.returncode:
+            raise SystemExit(f"an incremental read failed: {(first.errors() or second.errors())[:1]}")
+        made = sum(v for k, v in sandbox.request_counts().items() if k.startswith("GET"))
+        minimum = second_sync_minimum(sandbox.workspace, cursor_of(list(states.values())))
+    return {"requests": made, "minimum": minimum["total"], "ratio": made / minimum["total"], "seconds": seconds,
+            "records": len(second.records()), "minimum_by_endpoint": minimum}  # fmt: skip
+
+
+def patch_table(events: int, workers: int) -> list[dict]:
+    """Each patch of the speed layer left out in turn (all the others on), against the whole layer and none."""
+    global _speedups
+    from source_100ms import speedups
+
+    rows = []
+    for label, value in [("all on", "1"), ("all off", "0")] + [
+        (f"without {name}", ",".join(n for n in speedups.NAMES if n != name)) for name in speedups.NAMES
+    ]:
+        _speedups = value
+        row = {"setting": label, "startup_s": startup(), **throughput(events, workers)}
+        rows.append(row)
+        print(f"patches     {label:<28} start-up {row['startup_s']:.2f} s, throughput {row['ratio']:.2f}x the "
+              f"floor's time ({row['connector_per_s']:,.0f} records/s)", flush=True)  # fmt: skip
+    _speedups = "1"
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=200_000, help="records of the throughput read")
     parser.add_argument("--memory-events", type=int, default=1_000_000, help="records of the memory read")
     parser.add_argument("--workers", type=int, nargs="+", default=[None], help="num_workers (default: the spec's)")
-    parser.add_argument("--only", choices=["throughput", "latency", "memory"], nargs="+")
+    parser.add_argument("--only", choices=["throughput", "latency", "memory", "incremental", "patches"], nargs="+")
+    parser.add_argument(
+        "--speedups", choices=sorted(SPEEDUPS), nargs="+", default=["on", "off"], help="speed layer settings to run"
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     default_workers = json.loads(protocol.run("spec", {}).stdout_text.splitlines()[-1])["spec"][
         "connectionSpecification"
     ]["properties"]["num_workers"]["default"]
     results: dict = {}
+    wanted = set(args.only or ["throughput", "latency", "memory", "incremental"])
+    global _speedups
     for workers in [w or default_workers for w in args.workers]:
-        if not args.only or "throughput" in args.only:
-            t = throughput(args.events, workers)
-            results.setdefault("throughput", []).append(t)
-            print(f"throughput  workers={workers}: {t['records']} records, connector {t['connector_per_s']:,.0f}/s, "
-                  f"raw floor {t['floor_per_s']:,.0f}/s: {t['ratio']:.2f}x the floor's time", flush=True)  # fmt: skip
-        if not args.only or "latency" in args.only:
-            lat = latency_bound(workers)
-            # The same sync with no latency added: what the machine's CPU alone needs for it (the floor any
-            # amount of concurrency could bring the latency-bound sync down to on this machine).
-            lat["cpu_bound_s"] = latency_bound(workers, latency_ms=0)["seconds"]
-            results.setdefault("latency", []).append(lat)
-            print(f"latency     workers={workers}: {lat['records']} records in {lat['seconds']:.1f} s, critical path "
-                  f"{lat['critical_path_s']:.1f} s: {lat['time_ratio']:.2f}x (start-up {lat['startup_s']:.1f} s, the "
-                  f"rest {lat['after_startup_ratio']:.2f}x); {lat['requests']} requests, minimum {lat['minimum']}: "
-                  f"{lat['request_ratio']:.3f}x; the same sync without latency {lat['cpu_bound_s']:.1f} s, so "
-                  f"{lat['seconds'] - lat['cpu_bound_s']:.1f} s of the wall time is waiting", flush=True)  # fmt: skip
-        if not args.only or "memory" in args.only:
-            mem = memory(args.memory_events, workers)
-            results.setdefault("memory", []).append({"workers": workers, "by_records": mem})
-            line = ", ".join(f"{n:,} records {v['peak_rss_mib']:.0f} MiB" for n, v in mem.items())
-            print(f"memory      workers={workers}: peak RSS {line}", flush=True)
+        for setting in args.speedups:
+            _speedups = SPEEDUPS[setting]
+            tag = f"workers={workers} speed layer {setting}"
+            if "throughput" in wanted:
+                t = throughput(args.events, workers)
+                t["speedups"] = setting
+                results.setdefault("throughput", []).append(t)
+                print(f"throughput  {tag}: {t['records']} records, connector {t['connector_per_s']:,.0f}/s, raw floor "
+                      f"{t['floor_per_s']:,.0f}/s: {t['ratio']:.2f}x the floor's time", flush=True)  # fmt: skip
+            if "latency" in wanted:
+                lat = latency_bound(workers)
+                # The same sync with no latency added: what the machine's CPU alone needs for it (the floor any
+                # amount of concurrency could bring the latency-bound sync down to on this machine).
+                lat["cpu_bound_s"] = latency_bound(workers, latency_ms=0)["seconds"]
+                lat["speedups"] = setting
+                results.setdefault("latency", []).append(lat)
+                print(f"latency     {tag}: {lat['records']} records in {lat['seconds']:.1f} s, critical path "
+                      f"{lat['critical_path_s']:.1f} s: {lat['time_ratio']:.2f}x (start-up {lat['startup_s']:.1f} s, "
+                      f"the rest {lat['after_startup_ratio']:.2f}x); {lat['requests']} requests, minimum "
+                      f"{lat['minimum']}: {lat['request_ratio']:.3f}x; the same sync without latency "
+                      f"{lat['cpu_bound_s']:.1f} s, so {lat['seconds'] - lat['cpu_bound_s']:.1f} s of the wall time "
+                      "is waiting", flush=True)  # fmt: skip
+            if "memory" in wanted:
+                mem = memory(args.memory_events, workers)
+                results.setdefault("memory", []).append({"workers": workers, "speedups": setting, "by_records": mem})
+                line = ", ".join(f"{n:,} records {v['peak_rss_mib']:.0f} MiB" for n, v in mem.items())
+                print(f"memory      {tag}: peak RSS {line}", flush=True)
+            if "incremental" in wanted:
+                inc = incremental(workers)
+                inc["speedups"] = setting
+                results.setdefault("incremental", []).append(inc)
+                print(f"incremental {tag}: second sync of a busy workspace 3 h later: {inc['requests']} requests, "
+                      f"minimum {inc['minimum']}: {inc['ratio']:.2f}x ({inc['records']} records in "
+                      f"{inc['seconds']:.1f} s)", flush=True)  # fmt: skip
+        if "patches" in wanted:
+            results["patches"] = patch_table(args.events, workers)
+        _speedups = "1"
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     return 0

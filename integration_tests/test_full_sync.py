@@ -73,3 +73,17 @@ def test_records_conform_to_their_schemas(full_read, catalog):
         for row in rows:
             errors = sorted(validator.iter_errors(row), key=str)
             assert not errors, f"{stream}: {errors[0].message} in {json.dumps(row)[:300]}"
+
+
+def test_the_executable_installs_the_speed_layer_unless_switched_off(tmp_path):
+    """Whichever way the suite runs (make test runs it with SOURCE_100MS_SPEEDUPS=0 too), the switch really works."""
+    import os
+    import subprocess
+
+    code = "import sys; from source_100ms import run, speedups; speedups.install(); print(speedups.installed())"
+    for value, expected in (("0", "False"), ("1", "True")):
+        done = subprocess.run(
+            [protocol.executable().replace("source-100ms", "python"), "-c", code],
+            capture_output=True, text=True, env={**os.environ, "SOURCE_100MS_SPEEDUPS": value}, timeout=60,
+        )  # fmt: skip
+        assert done.stdout.strip() == expected, done.stderr

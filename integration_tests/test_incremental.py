@@ -50,9 +50,7 @@ def final_states(run) -> list[dict]:
 def two_syncs(request):
     # The sandbox's clock starts four hours back so that three hours of new activity are still in the past for
     # the connector, which reads up to its own clock.
-    with Sandbox(
-        seed=11, scale="busy", now=time.time() - 4 * 3600, strict_time_format=True, order=request.param
-    ) as sb:
+    with Sandbox(seed=11, scale="busy", now=time.time() - 4 * 3600, strict_time_format=True, order=request.param) as sb:
         config = sb.config()
         catalog = protocol.discover_catalog(config)
         configured = protocol.configured_catalog(catalog, INCREMENTAL, incremental=True)
@@ -150,3 +148,65 @@ def test_time_filters_sent_in_the_documented_millisecond_form(two_syncs):
     sent = [value for entry in log for key in ("after", "before") for value in entry["query"].get(key, [])]
     assert sent, "no time filter was sent: the check proves nothing"
     assert all(len(v) == 24 and v[19] == "." and v.endswith("Z") for v in sent), sorted(set(sent))[:5]
+
+
+def test_second_sync_requests_within_a_quarter_of_the_minimum(two_syncs, capsys):
+    from bench.minimum import cursor_of, second_sync_minimum
+
+    cursor = cursor_of(final_states(two_syncs["first"]))
+    minimum = second_sync_minimum(two_syncs["sandbox"].workspace, cursor, two_syncs["order"])
+    made = {k: v for k, v in two_syncs["second_requests"].items() if k.startswith("GET")}
+    total = sum(made.values())
+    with capsys.disabled():
+        print(f"\n  second sync ({two_syncs['order']}): {total} requests, minimum {minimum['total']} "
+              f"({total / minimum['total']:.2f}x); made {made}; minimum {minimum}")  # fmt: skip
+    assert total <= 1.25 * minimum["total"]
+
+
+def _read_until_killed(config, catalog, kill_after_records: int) -> tuple[list[dict], list[dict]]:
+    """A read killed (SIGKILL) once it has printed `kill_after_records` records: its records and states."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "config.json").write_text(json.dumps(config))
+        Path(tmp, "catalog.json").write_text(json.dumps(catalog))
+        args = [protocol.executable(), "read", "--config", f"{tmp}/config.json", "--catalog", f"{tmp}/catalog.json"]
+        child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        messages, records = [], 0
+        for line in child.stdout:
+            if not line.startswith(b"{"):
+                continue
+            message = json.loads(line)
+            messages.append(message)
+            records += message.get("type") == "RECORD"
+            if records >= kill_after_records:
+                child.kill()
+                break
+        child.wait()
+    run = protocol.Run(child.returncode, messages, "")
+    return run.records_by_stream(), final_states(run)
+
+
+@pytest.mark.parametrize("fraction_seed", [1, 2, 3])
+def test_given_a_busy_sync_killed_at_a_random_point_when_resumed_from_its_last_state_then_nothing_lost(fraction_seed):
+    import random
+
+    with Sandbox(seed=13, scale="busy", now=time.time() - 3600, strict_time_format=True) as sb:
+        config = sb.config()
+        catalog = protocol.configured_catalog(protocol.discover_catalog(config), INCREMENTAL, incremental=True)
+        truth = sb.ground_truth()
+        total = sum(len(truth[s]) for s in INCREMENTAL)
+        kill_after = int(total * random.Random(fraction_seed).uniform(0.05, 0.95))
+        killed_records, states = _read_until_killed(config, catalog, kill_after)
+        # 100ms keeps 30 days of events, counted from the resumed read's start (the edge moved meanwhile).
+        truth["analytics_events"] = events_since(sb, time.time() - 30 * 24 * 3600 + 60)
+        resumed = protocol.run("read", config, catalog=catalog, state=states or None)
+    assert resumed.returncode == 0 and resumed.errors() == [], resumed.errors()
+    keys = {s["stream"]["name"]: s["primary_key"] for s in catalog["streams"]}
+    for stream in INCREMENTAL:
+        together = {json.dumps(k) for k in protocol.primary_key_values(killed_records.get(stream, []), keys[stream])}
+        together |= {json.dumps(k) for k in protocol.primary_key_values(resumed.records(stream), keys[stream])}
+        expected = {json.dumps(k) for k in truth[stream]}
+        assert expected - together == set(), f"{stream}: {len(expected - together)} lost after a kill at {kill_after}"

@@ -173,3 +173,30 @@ def test_installed_read_emits_the_sandbox_rooms_and_templates(installed, sandbox
             m["record"]["data"]["id"] for m in _of_type(messages, "RECORD") if m["record"]["stream"] == stream
         )
         assert read == sorted(truth[stream]), stream
+
+
+def test_installed_help_lists_every_command_and_no_arguments_prints_it(installed, tmp_path):
+    done = subprocess.run([str(installed / "source-100ms"), "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    for command in ("spec", "check", "discover", "read", "catalog", "preview", "suggest-paths", "sandbox"):
+        assert f"\n  {command} " in done.stdout, command
+    bare = subprocess.run([str(installed / "source-100ms")], capture_output=True, text=True, timeout=60)
+    assert bare.stdout == done.stdout and "Traceback" not in bare.stderr
+
+
+def test_installed_catalog_command_writes_a_catalog_read_accepts(installed, sandbox, tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(sandbox.config()))
+    catalog = tmp_path / "catalog.json"
+    done = subprocess.run(
+        [str(installed / "source-100ms"), "catalog", "--config", str(config), "--streams", "rooms,sessions",
+         "--incremental", "--out", str(catalog)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    modes = {s["stream"]["name"]: s["sync_mode"] for s in json.loads(catalog.read_text())["streams"]}
+    assert modes == {"rooms": "full_refresh", "sessions": "incremental"}
+    returncode, messages, stderr = _run(installed, tmp_path, "read", "--config", str(config), "--catalog", str(catalog))
+    assert returncode == 0, stderr[-2000:]
+    read = sorted(m["record"]["data"]["id"] for m in _of_type(messages, "RECORD") if m["record"]["stream"] == "rooms")
+    assert read == sorted(sandbox.ground_truth()["rooms"])

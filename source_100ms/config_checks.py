@@ -8,6 +8,7 @@ names exist in the workspace.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,6 +55,12 @@ def _sentence(error: ValidationError) -> str:
         return (
             f"`api_url` must be an https:// address such as https://api.100ms.live; http:// is accepted only for "
             f"localhost and 127.0.0.1 (got {error.instance!r})."
+        )
+    if error.validator == "pattern" and (field.startswith(("room_ids", "template_ids")) or leaf == "template_id"):
+        name = field.split(".")[0] if field.startswith(("room_ids", "template_ids")) else field
+        return (
+            f"`{name}` must hold 100ms ids: 24 hexadecimal characters such as 631a05390e6ffae22efa610b (got "
+            f"{error.instance!r})."
         )
     if leaf == "enabled" and field.startswith("room_filters"):
         return f"`room_filters.enabled` must be `any`, `enabled` or `disabled` (got {error.instance!r})."
@@ -125,12 +132,18 @@ def check_values(config: Mapping[str, Any], now: datetime | None = None) -> None
         raise config_error("`room_filters.after` is later than `room_filters.before`: no room could match.")
 
 
+_CDK_BOILERPLATE = re.compile(
+    r"^Stream \w+ is not available: |Exhausted available request attempts\. Please see logs for more details\. "
+    r"Exception: |; retried until the retries ran out"
+)
+
+
 def plain(message: str | None) -> str:
-    """The CDK's check message (`repr` of an exception) as the sentence inside it."""
-    text = message or "the check failed"
+    """The CDK's check message (`repr` of an exception, with its retry boilerplate) as the sentence inside it."""
+    text = (message or "the check failed").strip()
     for prefix in ("AirbyteTracedException(", "MessageRepresentationAirbyteTracedErrors(", "ValueError("):
         if text.startswith(prefix) and text.endswith(")"):
-            inner = text[len(prefix) : -1]
-            if len(inner) >= 2 and inner[0] == inner[-1] and inner[0] in "'\"":
-                return inner[1:-1].replace("\\'", "'").replace('\\"', '"')
-    return text
+            text = text[len(prefix) : -1]
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1].replace("\\'", "'").replace('\\"', '"')
+    return _CDK_BOILERPLATE.sub("", text).strip()

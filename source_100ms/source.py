@@ -24,7 +24,7 @@ from source_100ms.components.origin import api_origin
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
 # `check` answers within 30 seconds whatever the server does (a silent or trickling server included).
-CHECK_DEADLINE_SECONDS = 27
+CHECK_DEADLINE_SECONDS = 25
 
 
 def load_manifest() -> dict[str, Any]:
@@ -70,9 +70,9 @@ class Source100ms(ConcurrentDeclarativeSource):
         if not outcome:
             return AirbyteConnectionStatus(
                 status=Status.FAILED,
-                message=f"{host} gave no complete answer within {CHECK_DEADLINE_SECONDS} seconds (it accepted the "
-                "connection, or is still being retried, but sent nothing usable). Check `api_url` and the network "
-                "between Airbyte and 100ms.",
+                message=f"{host} gave no complete answer within {CHECK_DEADLINE_SECONDS} seconds: it accepted the "
+                "connection but sent nothing usable back (or kept failing while retried). Check `api_url` and the "
+                "network between Airbyte and 100ms.",
             )
         result = outcome[0]
         if isinstance(result, BaseException):

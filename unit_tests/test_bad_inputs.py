@@ -104,8 +104,8 @@ BAD_STATES = [
     ("cursor a number", {"updated_at": 12345}, True),
     ("empty state", {}, False),
     ("unknown shape", {"states": "garbage"}, True),
-    # a partition that never got a cursor value says nothing wrong: dropped without a word
-    ("partition without cursor", {"states": [{"partition": {"active": "false"}, "cursor": {}}]}, False),
+    # no cursor left at all: the state is dropped whole, with a word
+    ("partition without cursor", {"states": [{"partition": {"active": "false"}, "cursor": {}}]}, True),
     ("partition cursor garbage", {"states": [{"partition": {"active": "false"}, "cursor": {"updated_at": "x"}}]}, True),
 ]
 

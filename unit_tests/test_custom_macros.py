@@ -216,12 +216,6 @@ CHECKED_AT_CHECK = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Connector bug: `check` builds only its check stream (`templates`, through the CDK's "
-    "CheckStream._streams_by_name), never the dynamic custom streams, so a custom stream mistake passes `check` "
-    "(SUCCEEDED) and is reported only by discover and read.",
-)
 @pytest.mark.parametrize("streams, message", CHECKED_AT_CHECK)
 def test_given_mistake_when_check_then_failed_status_and_config_error_trace_without_requests(
     requests_mock, streams, message
@@ -255,9 +249,13 @@ def test_given_full_url_on_the_api_host_when_parsed_then_path_kept():
     assert spec.path == ["/v2/polls/", Lookup("rooms", "polls"), "?a=1"]
 
 
-def test_given_valid_streams_when_check_then_no_custom_streams_error(requests_mock):
-    requests_mock.get("https://api.100ms.live/v2/templates", json={"limit": 10, "data": [], "last": ""})
+def test_given_valid_streams_when_check_then_succeeds_having_read_the_first_custom_stream(requests_mock):
+    api = FakeApi(requests_mock)
+    api.list("/v2/templates", [])
+    api.list("/v2/rooms", [{"id": oid(1), "polls": ["p1"]}])
+    poll = api.object("/v2/polls/p1", {"id": "p1", "room_id": oid(1)})
     output = check_connection(
         config(custom_streams=[_stream(), {"name": "keys", "url": "stream-keys/room/{polls.room_id}"}])
     )
     assert [m.connectionStatus.status for m in output.connection_status_messages] == [Status.SUCCEEDED]
+    assert poll.call_count == 1, "check reads the first custom stream, which proves its endpoint answers"

@@ -126,14 +126,8 @@ def test_given_a_request_built_for_another_origin_when_read_then_refused_and_nev
     assert "Refused to send the 100ms token to 'https://evil.example.com/v2/templates" in error.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Connector bug: `requests` follows a redirect itself (Session.resolve_redirects) and never calls the "
-    "authenticator for the new URL, so the origin check does not see it: a 302 from 100ms to another host is "
-    "followed, the request reaches that host (without the token, which requests strips) and its answer becomes "
-    "records.",
-)
-def test_given_100ms_redirects_to_another_host_when_read_then_not_followed(requests_mock):
+def test_given_100ms_redirects_to_another_host_when_read_then_not_followed_and_config_error(requests_mock):
+    """`requests` follows redirects itself, without the authenticator: the response hook refuses them."""
     requests_mock.get(f"{API}/v2/templates", status_code=302, headers={"Location": "https://evil.example.com/x"})
     elsewhere = requests_mock.get("https://evil.example.com/x", json={"limit": 10, "data": [{"id": "x"}], "last": ""})
 
@@ -141,3 +135,15 @@ def test_given_100ms_redirects_to_another_host_when_read_then_not_followed(reque
 
     assert elsewhere.call_count == 0
     assert records(output) == []
+    error = stream_error(output)
+    assert error.failure_type == FailureType.config_error
+    assert f"redirected {API}/v2/templates to another host ('https://evil.example.com/x')" in error.message
+
+
+def test_given_a_redirect_within_the_api_when_read_then_followed(requests_mock):
+    requests_mock.get(f"{API}/v2/templates", status_code=301, headers={"Location": f"{API}/v2/templates-moved"})
+    moved = requests_mock.get(f"{API}/v2/templates-moved", json={"limit": 10, "data": [{"id": oid(1)}], "last": ""})
+
+    output = read_streams(config(), "templates")
+
+    assert [r["id"] for r in records(output)] == [oid(1)] and moved.call_count == 1

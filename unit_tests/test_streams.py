@@ -46,7 +46,7 @@ def test_given_room_filters_when_read_rooms_then_each_filter_sent(requests_mock)
     assert sent["enabled"] == ["false"]
     assert sent["name"] == ["demo"] and sent["template_id"] == [oid(7)]
     # the documented millisecond form (test_time_filters.py has the rounding)
-    assert sent["after"] == ["2024-01-01T00:00:00.000Z"] and sent["before"] == ["2024-02-01T00:00:00.000Z"]
+    assert sent["after"] == ["2024-01-01T00:00:00.000Z"] and sent["before"] == ["2024-02-01T00:00:00.001Z"]
 
 
 def test_given_enabled_filter_when_read_rooms_then_only_enabled_asked(requests_mock):

@@ -17,7 +17,7 @@ from source_100ms.components.error_handler import ManagementApiErrorHandler
 from source_100ms.components.extractors import JsonPathRecordExtractor, MapValuesExtractor, TopLevelListExtractor
 from source_100ms.components.pagination import ManagementApiPagination
 from source_100ms.components.requester import ManagementApiRequester
-from source_100ms.components.state import UnreadableStateReset
+from source_100ms.components.state import CursorWindowFilter, UnreadableStateReset
 from source_100ms.components.transformations import (
     PartitionFieldsTransformation,
     PeerDurationTransformation,
@@ -26,6 +26,7 @@ from source_100ms.components.transformations import (
 )
 
 __all__ = [
+    "CursorWindowFilter",
     "CustomStreamRequester",
     "CustomStreamSchemaLoader",
     "JsonPathRecordExtractor",

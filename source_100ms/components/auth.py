@@ -17,8 +17,14 @@ from airbyte_cdk.sources.declarative.auth.declarative_authenticator import Decla
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from jwt.warnings import InsecureKeyLengthWarning
 
-from source_100ms.components import transport
 from source_100ms.components.origin import api_origin, config_error
+from source_100ms.components.transport import (
+    RATE_LIMIT_PATIENCE_SECONDS,
+    rate_limit_wait,
+    rate_limiter,
+    read_body_within,
+    resend,
+)
 
 logger = logging.getLogger("airbyte")
 
@@ -115,7 +121,7 @@ class ManagementTokenAuthenticator(DeclarativeAuthenticator):
     The CDK applies the authenticator to every request just before it is sent, so it is also where the token is
     guarded and the sending is paced (`source_100ms.components.transport`):
     - a request whose URL, as `requests` will send it, is not on the configured API origin is refused before
-      the header is added, whatever code path built it;
+      the header is added, whatever code path built it, and a redirect to another origin is not followed;
     - every request waits for its turn on the origin's shared `RateLimiter`; a 429 is waited out and sent again
       here, for every worker at once;
     - the whole answer must arrive within `request_deadline_seconds`, not just each byte within the socket timeout.
@@ -129,11 +135,11 @@ class ManagementTokenAuthenticator(DeclarativeAuthenticator):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._origin = api_origin(self.config)
         ceiling = self.config.get("requests_per_second")
-        self._limiter = transport.rate_limiter(self._origin.url, float(ceiling) if ceiling else None)
+        self._limiter = rate_limiter(self._origin.url, float(ceiling) if ceiling else None)
         self._deadline_seconds = float(self.config.get("request_deadline_seconds") or REQUEST_DEADLINE_SECONDS)
         # A 429 is waited out at most this long per request (never longer than the CDK would retry a request).
         self._rate_limit_patience = min(
-            transport.RATE_LIMIT_PATIENCE_SECONDS,
+            RATE_LIMIT_PATIENCE_SECONDS,
             float(self.config.get("retry_window_seconds") or RETRY_WINDOW_SECONDS),
         )
         credentials = self.config.get("credentials") or {}
@@ -192,27 +198,36 @@ class ManagementTokenAuthenticator(DeclarativeAuthenticator):
 
     def _on_response(self, response: requests.Response, **send_kwargs: Any) -> requests.Response:
         """Read the body within the deadline; wait out 429s for every worker and send the request again."""
+        if response.is_redirect and not self._origin.owns(
+            requests.compat.urljoin(response.url or "", response.headers.get("Location", ""))
+        ):
+            response.close()
+            raise config_error(
+                f"{self._origin.url} redirected {str(response.url).split('?')[0]} to another host "
+                f"({str(response.headers.get('Location'))[:200]!r}); the connector does not follow it, its requests "
+                "stay on the API. Check `api_url` (a proxy in between?)."
+            )
         streamed = bool(send_kwargs.get("stream"))
         sent_at = response.request.__dict__.get(_SENT_AT, time.monotonic())
         if not streamed:
-            transport.read_body_within(response, sent_at, self._deadline_seconds)
+            read_body_within(response, sent_at, self._deadline_seconds)
         patience_until = time.monotonic() + self._rate_limit_patience
         while response.status_code == 429:
-            wait = self._limiter.on_answer(True, transport.rate_limit_wait(response))
+            wait = self._limiter.on_answer(True, rate_limit_wait(response), sent_at)
             if time.monotonic() + wait > patience_until:
                 break  # the CDK's own retries take it from here
             if self._limiter.rate_limited in (1, 10, 100) or self._limiter.rate_limited % 1000 == 0:
-                learned = self._limiter.learned_per_second
                 logger.warning(
                     f"100ms is rate-limiting requests (429 number {self._limiter.rate_limited}): every worker waits "
-                    f"{wait:.1f} s, then sends at most {learned:.1f} requests per second until 100ms accepts more."
+                    f"{wait:.1f} s, then sends at most {self._limiter.learned_per_second:.1f} requests per second "
+                    "until 100ms accepts more."
                 )
             self._limiter.acquire()
             response.request.headers[self.auth_header] = self.token
-            response.request.__dict__[_SENT_AT] = time.monotonic()
-            response = transport.resend(response, send_kwargs)
+            sent_at = time.monotonic()
+            response = resend(response, send_kwargs)
             if not streamed:
-                transport.read_body_within(response, response.request.__dict__[_SENT_AT], self._deadline_seconds)
+                read_body_within(response, sent_at, self._deadline_seconds)
         if response.status_code != 429:
             self._limiter.on_answer(False)
         return response

@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
-import jsonpath_rfc9535
 import yaml
 from airbyte_cdk.sources.declarative.interpolation.interpolated_boolean import InterpolatedBoolean
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
@@ -51,7 +50,8 @@ from airbyte_cdk.sources.declarative.schema.schema_loader import SchemaLoader
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
-from source_100ms.components.origin import DEFAULT_API_URL, api_origin, config_error, origin_of
+from source_100ms.components.extractors import JsonPath
+from source_100ms.components.origin import api_origin, config_error, origin_of
 from source_100ms.components.requester import ManagementApiRequester, path_segment
 
 DEFAULT_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -253,8 +253,8 @@ def _check_jsonpath(label: str, field_name: str, expression: Any) -> None:
     if not isinstance(expression, str):
         raise config_error(f"{label}: `{field_name}` must be a JSONPath string such as $.data[*].")
     try:
-        jsonpath_rfc9535.compile(expression)
-    except jsonpath_rfc9535.JSONPathError as error:
+        JsonPath(expression)
+    except Exception as error:  # the library's JSONPathError, or this runner's lack of it
         raise config_error(
             f"{label}: `{field_name}` {expression!r} is not a valid RFC 9535 JSONPath ({error}). Write it like "
             "$.data[*] (each item of `data`), $.peers[*] (each value of the `peers` map) or $ (the whole response); "
@@ -759,12 +759,3 @@ class LookupFieldsTransformation(RecordTransformation):
         if stream_slice is not None:
             for name, value in stream_slice.partition.items():
                 record[name] = value
-
-
-__all__ = [
-    "DEFAULT_API_URL",
-    "CustomStreamRequester",
-    "CustomStreamSchemaLoader",
-    "LookupFieldsTransformation",
-    "LookupPartitionRouter",
-]

@@ -14,9 +14,11 @@ from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_han
     DefaultErrorHandler,
 )
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 
 from source_100ms.components.auth import RETRY_WINDOW_SECONDS, ManagementTokenAuthenticator
-from source_100ms.components.decoder import is_complete_json
+from source_100ms.components.decoder import is_complete_json, parsed_body
+from source_100ms.components.transformations import secret_values
 
 logger = logging.getLogger("airbyte")
 
@@ -71,7 +73,9 @@ class ManagementApiErrorHandler(DefaultErrorHandler):
        off) and where; it is never called a rate limit. A 4xx that no filter names (431, 405, 413...) fails at
        once: sending it again cannot succeed.
     4. An answer a filter ignores (a parent that is gone or disabled) is logged as a warning naming it.
-    5. How long a request is retried comes from the config (`retry_window_seconds`), so that `check` can
+    5. In debug mode the CDK logs every body before any record is redacted: the secrets a body holds are handed
+       to the CDK's log filter first, so the logs mask them as they mask the credentials.
+    6. How long a request is retried comes from the config (`retry_window_seconds`), so that `check` can
        answer within 30 seconds (the manifest's check overrides it) while a sync rides out a longer outage.
 
     Everything else goes to the declarative response filters; a response that is retried gets the endpoint in
@@ -98,6 +102,12 @@ class ManagementApiErrorHandler(DefaultErrorHandler):
             response = response_or_exception
             if response.status_code == 401:
                 return self._unauthorized(response)
+            if response.ok and is_complete_json(response) and logger.isEnabledFor(logging.DEBUG):
+                # The CDK logs every body in debug mode, before any record is redacted: register the secrets the
+                # body holds, so that its log filter masks them (see SecretRedaction for what counts).
+                for secret in secret_values(parsed_body(response)):
+                    if len(secret) >= 6:
+                        add_to_secrets(secret)
             if response.ok and not is_complete_json(response):
                 return ErrorResolution(
                     response_action=ResponseAction.RETRY,

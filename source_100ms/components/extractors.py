@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass, field
 from typing import Any
 
-import jsonpath_rfc9535
 import requests
 from airbyte_cdk.sources.declarative.decoders import Decoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.types import Config
 
 from source_100ms.components.decoder import ParsedBodyDecoder
+
+try:  # not in Airbyte's source-declarative-manifest image: see JsonPath
+    import jsonpath_rfc9535 as _jsonpath_rfc9535
+except ImportError:  # pragma: no cover - depends on the runner
+    _jsonpath_rfc9535 = None
 
 
 def _at(container: Any, path: list[str]) -> Any:
@@ -108,10 +113,70 @@ class TopLevelListExtractor(RecordExtractor):
                 yield from records
 
 
+# A JSONPath made of names and wildcards only: `$`, `$.data[*]`, `$.peers[*]`, `$['a b'].x.*`.
+_SEGMENT = re.compile(r"""\.([A-Za-z_][A-Za-z0-9_]*)|\.\*|\[\*\]|\[(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\]""")
+
+
+class JsonPath:
+    """An RFC 9535 JSONPath query: selects nodes of a document, in document order.
+
+    Why two engines: the `jsonpath-rfc9535` library implements all of RFC 9535 and this package depends on it,
+    but Airbyte's `source-declarative-manifest` image, which runs the manifest-only build, does not ship it. The
+    paths custom streams need most (`$`, `$.data[*]`, `$.peers[*]`, names and wildcards) are evaluated here, with
+    RFC 9535's meaning (a name selects that member of an object, a wildcard every member value or array item, in
+    order; anything else selects nothing); any other path (filters, slices, descendants) needs the library, and
+    without it is refused with a config error when the stream is built.
+    Example: `JsonPath("$.peers[*]").select({"peers": {"a": {"id": 1}}})` -> `[{"id": 1}]`.
+    """
+
+    def __init__(self, expression: str) -> None:
+        self.expression = expression
+        self._segments = _names_and_wildcards(expression)
+        self._query = None
+        if self._segments is None:
+            if _jsonpath_rfc9535 is None:
+                raise ValueError(
+                    "this JSONPath needs the jsonpath-rfc9535 library, which this runner does not have; paths of "
+                    "names and wildcards such as $.data[*] or $.peers[*] work everywhere"
+                )
+            self._query = _jsonpath_rfc9535.compile(expression)
+
+    def select(self, document: Any) -> list[Any]:
+        if self._query is not None:
+            return [node.value for node in self._query.find(document)]
+        nodes = [document]
+        for segment in self._segments or []:
+            found: list[Any] = []
+            for node in nodes:
+                if segment is None:
+                    found.extend(node.values() if isinstance(node, Mapping) else node if isinstance(node, list) else [])
+                elif isinstance(node, Mapping) and segment in node:
+                    found.append(node[segment])
+            nodes = found
+        return nodes
+
+
+def _names_and_wildcards(expression: str) -> list[str | None] | None:
+    """The segments of a path of names and wildcards (None for a wildcard), or None for any other path."""
+    if not isinstance(expression, str) or not expression.startswith("$"):
+        return None
+    segments: list[str | None] = []
+    position = 1
+    while position < len(expression):
+        match = _SEGMENT.match(expression, position)
+        if match is None:
+            return None
+        name = match.group(1) or match.group(2) or match.group(3)
+        if match.group(2) is not None or match.group(3) is not None:
+            name = re.sub(r"\\(.)", r"\1", name or "")
+        segments.append(name if (match.group(1) or match.group(2) is not None or match.group(3) is not None) else None)
+        position = match.end()
+    return segments
+
+
 def select(expression: Any, document: Any) -> list[Any]:
-    """The values an RFC 9535 JSONPath (compiled or text) selects in `document`, in document order."""
-    query = jsonpath_rfc9535.compile(expression) if isinstance(expression, str) else expression
-    return [node.value for node in query.find(document)]
+    """The values a JSONPath (text or `JsonPath`) selects in `document`, in document order."""
+    return (JsonPath(expression) if isinstance(expression, str) else expression).select(document)
 
 
 @dataclass
@@ -136,16 +201,16 @@ class JsonPathRecordExtractor(RecordExtractor):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._decoder = self.decoder or ParsedBodyDecoder(parameters={})
-        self._records = jsonpath_rfc9535.compile(self.record_path or "$")
-        self._metadata = jsonpath_rfc9535.compile(self.metadata_path) if self.metadata_path else None
+        self._records = JsonPath(self.record_path or "$")
+        self._metadata = JsonPath(self.metadata_path) if self.metadata_path else None
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
         for body in self._decoder.decode(response):
             metadata = None
             if self._metadata is not None:
-                found = select(self._metadata, body)
+                found = self._metadata.select(body)
                 metadata = found[0] if len(found) == 1 else (found or None)
-            for node in select(self._records, body):
+            for node in self._records.select(body):
                 record = dict(node) if isinstance(node, Mapping) else {"value": node}
                 if self._metadata is not None:
                     record["_metadata"] = metadata

@@ -23,6 +23,10 @@ from source_100ms.components.error_handler import endpoint_of
 
 logger = logging.getLogger("airbyte")
 
+# ObjectIds carry their creation second, so ids descending means `created_at` descending to the second: two items
+# created within the same second may be listed either way. The order check and the stop allow that second.
+ORDER_TOLERANCE = timedelta(seconds=1)
+
 
 def _time(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value or value.startswith("0001-01-01"):
@@ -47,9 +51,9 @@ class ManagementApiPagination(PaginationStrategy):
       again) fails the stream at once with the endpoint named, instead of looping or hanging;
     - `stop_before` (an interpolated date-time, less `changes_for`): for lists with no time filter, stop at the
       first page whose oldest item was created before it, but only if that page shows the order the stop
-      relies on (ids and `created_at` descending, and below the previous page's last id). 100ms documents
-      newest first for rooms, sessions and templates only; where a page does not show it, the list is read to
-      its end and one warning says so.
+      relies on (ids descending, `created_at` descending to the second, and below the previous page's last
+      id). 100ms documents newest first for rooms, sessions and templates only; where a page does not show
+      it, the list is read to its end and one warning says so.
 
     With `records_key: null` (custom streams, any shape) the page is empty when no record was extracted.
     Example: `{"limit": 100, "data": [...40 items], "last": "64f..."}` ends the list (40 < 100).
@@ -140,7 +144,7 @@ class ManagementApiPagination(PaginationStrategy):
         bound = _time(bound_text)
         oldest = records[-1].get("created_at") if isinstance(records[-1], Mapping) else None
         oldest_at = _time(oldest)
-        if bound is None or oldest_at is None or oldest_at >= bound - self._changes_for:
+        if bound is None or oldest_at is None or oldest_at + ORDER_TOLERANCE >= bound - self._changes_for:
             return False
         if self._newest_first(records, previous_last):
             return True
@@ -167,6 +171,6 @@ class ManagementApiPagination(PaginationStrategy):
         pairs = list(zip(ids, ids[1:], strict=False))
         if any(newer <= older for newer, older in pairs):
             return False
-        if any(newer < older for newer, older in zip(times, times[1:], strict=False)):
+        if any(newer + ORDER_TOLERANCE < older for newer, older in zip(times, times[1:], strict=False)):
             return False
         return not (isinstance(previous_last, str) and ids[0] >= previous_last)

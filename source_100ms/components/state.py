@@ -1,22 +1,26 @@
-"""Stream state the connector cannot read as it is."""
+"""Stream state: a saved cursor the connector cannot read as it is, and the cursor's window as a record filter."""
 
 from __future__ import annotations
 
 import copy
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
+from airbyte_cdk.sources.types import StreamSlice
 
 logger = logging.getLogger("airbyte")
 
 STATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # The two formats the manifest's cursors read (0 to 6 fractional digits, UTC).
 _READABLE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+# The keys of the CDK's per-partition and global cursor states (a plain state holds the cursor field only).
+_PER_PARTITION_KEYS = ("states", "state", "parent_state", "use_global_cursor", "lookback_window")
 # A cursor this far past the connector's clock is a mistake, not clock skew.
 FUTURE_TOLERANCE = timedelta(minutes=15)
 
@@ -52,7 +56,11 @@ class UnreadableStateReset(StateMigration):
       there, reading nothing), is dropped with a warning: that part of the stream is read again from the start
       date, which costs time, while the destination deduplicates by primary key.
 
-    A state of another shape is dropped whole, with a warning. States that are already right are left as they are.
+    A per-partition or global state left with no cursor at all is dropped whole, its parent state included: the
+    parent's cursor alone would narrow the read to the parents changed since, which is not "from the start".
+    A state of another shape is dropped whole, with a warning. States that are already right are left as they are,
+    and a repaired state is one of them (the CDK may migrate a state twice: once per stream of a
+    StateDelegatingStream).
     """
 
     # Both from the stream's `$parameters`.
@@ -67,7 +75,7 @@ class UnreadableStateReset(StateMigration):
 
     def migrate(self, stream_state: Mapping[str, Any], log: bool = True) -> Mapping[str, Any]:
         problems: list[str] = []
-        if "states" in stream_state or "state" in stream_state:
+        if any(key in stream_state for key in _PER_PARTITION_KEYS):
             migrated = self._per_partition(stream_state, problems)
         else:
             migrated = self._cursor(stream_state, problems, "the state")
@@ -102,6 +110,9 @@ class UnreadableStateReset(StateMigration):
                 migrated.pop("state")
         if "states" not in stream_state:
             migrated.pop("states")
+        if ("state" in stream_state or partitions) and not migrated.get("states") and "state" not in migrated:
+            problems.append("no cursor is left, so the whole state is dropped (its parent state too)")
+            return {}
         return migrated
 
     def _cursor(self, cursor: Mapping[str, Any], problems: list[str], where: str) -> dict[str, Any]:
@@ -120,3 +131,34 @@ class UnreadableStateReset(StateMigration):
         if isinstance(value, str) and _READABLE.match(value):
             return dict(cursor)  # one of the cursor's own formats: kept as written
         return {**cursor, self.cursor_field: parsed.strftime(STATE_FORMAT)}
+
+
+@dataclass
+class CursorWindowFilter(RecordFilter):
+    """Keeps the records whose cursor value lies in the slice's window (`start_time` to `end_time`).
+
+    Why not the cursor's own client-side filter (`is_client_side_incremental`): with one cursor for the whole
+    stream (`global_substream_cursor`), the CDK's per-partition cursor builds a new cursor for every record it
+    filters, about a millisecond each: a read of 20,000 analytics events took 20 s instead of 4. The window is
+    the one the CDK's cursor computed for the slice (its state less the lookback, never before the start); a
+    record whose cursor value cannot be read is kept, as the CDK keeps it.
+    Example, window `2024-05-01T10:00:00.000000Z` to `2024-05-01T12:00:00.000000Z`: an event at `09:59:59.9Z` is
+    dropped, one at `10:00:00.000000001Z` kept.
+    """
+
+    # The stream's `cursor_field` (from `$parameters`).
+    cursor_field: str = ""
+
+    def filter_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        stream_state: Any,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        window = stream_slice.cursor_slice if stream_slice is not None else {}
+        start, end = parse_datetime(window.get("start_time")), parse_datetime(window.get("end_time"))
+        for record in records:
+            value = parse_datetime(record.get(self.cursor_field))
+            if value is None or ((start is None or value >= start) and (end is None or value <= end)):
+                yield record

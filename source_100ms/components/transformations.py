@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -153,6 +153,39 @@ def redact(value: Any) -> Any:
             elif isinstance(item, str) and "://" in item:
                 value[index] = redact_url(item)
     return value
+
+
+def _leaves(value: Any) -> Iterable[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+    elif isinstance(value, str | int | float) and not isinstance(value, bool):
+        yield str(value)
+
+
+def secret_values(value: Any) -> Iterable[str]:
+    """Every secret text `redact` would remove from `value`: under secret-named fields, and inside URLs."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            if isinstance(name, str) and is_secret_name(name):
+                yield from _leaves(item)
+            else:
+                yield from secret_values(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from secret_values(item)
+    elif isinstance(value, str) and "://" in value:
+        parts = urlsplit(value)
+        if parts.password:
+            yield parts.password
+        if parts.scheme.lower() in ("rtmp", "rtmps") and parts.path.strip("/"):
+            yield parts.path.rstrip("/").rpartition("/")[2]
+        for name, item in parse_qsl(parts.query, keep_blank_values=True):
+            if is_secret_name(name):
+                yield item
 
 
 @dataclass

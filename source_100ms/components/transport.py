@@ -8,9 +8,9 @@ component sees the final URL, can hold a request back, and sees the answer befor
 `RateLimiter`: one per API origin and process, shared by every stream and worker thread.
 - A ceiling the user sets (`requests_per_second`) is never exceeded: requests are spaced evenly.
 - A 429 makes every worker wait until the time 100ms gives (a `Retry-After` header, or the documented body
-  "rate limit exceeded, retry after 45 seconds"; one second when neither says), and halves the learned rate;
-  each run of answers without a 429 raises it again by a tenth. So after the first 429 the whole sync slows
-  down to what the server accepts, instead of 12 workers retrying on their own.
+  "rate limit exceeded, retry after 45 seconds"; one second when neither says), then space their requests at
+  the rate 100ms was accepting just before; each run of accepted answers raises it again by a tenth. So after
+  the first 429 the whole sync slows down to what the server accepts, instead of 12 workers retrying alone.
 - The 429 itself is retried here (`RATE_LIMIT_PATIENCE_SECONDS` per request at most), not by the CDK, so that
   a strict limit makes the sync slower but never spends the retry budget the CDK keeps for 5xx and network errors.
 
@@ -27,6 +27,7 @@ import re
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -67,16 +68,23 @@ def rate_limit_wait(response: requests.Response) -> float | None:
 
 
 class RateLimiter:
-    """Spacing of requests for one API origin, shared by all threads (see the module docstring)."""
+    """Spacing of requests for one API origin, shared by all threads (see the module docstring).
+
+    On a 429 the limiter takes the number of answers 100ms accepted in the second before it as what 100ms
+    takes per second, and spaces requests at nine tenths of that; every 20 accepted answers it tries a tenth
+    more, so a limit that rises is found again. The 429s of requests sent before the last slow-down belong to
+    the burst that caused it: they extend the pause but do not slow down again.
+    """
 
     def __init__(self, ceiling_per_second: float | None = None) -> None:
         self._lock = threading.Lock()
         self._ceiling = ceiling_per_second
-        self._learned: float | None = None  # requests per second the server accepted before its last 429
+        self._learned: float | None = None  # requests per second 100ms takes, as learned from its 429s
         self._next_slot = 0.0  # monotonic time before which no request may start
         self._paused_until = 0.0
-        self._recent: list[float] = []  # start times of the last requests, to estimate the current rate
+        self._accepted: deque[float] = deque(maxlen=256)  # when the last accepted answers arrived
         self._ok_since_limit = 0
+        self._slowed_at = float("-inf")
         self.rate_limited = 0
 
     def set_ceiling(self, per_second: float | None) -> None:
@@ -93,17 +101,15 @@ class RateLimiter:
             now = time.monotonic()
             start = max(now, self._next_slot, self._paused_until)
             self._next_slot = start + self._interval()
-            self._recent.append(start)
-            if len(self._recent) > 64:
-                del self._recent[:32]
         if start > now:
             time.sleep(start - now)
 
-    def on_answer(self, rate_limited: bool, wait: float | None = None) -> float:
-        """Learn from an answer; for a 429, the seconds every worker now waits."""
+    def on_answer(self, rate_limited: bool, wait: float | None = None, sent_at: float | None = None) -> float:
+        """Learn from an answer to a request sent at `sent_at`; for a 429, the seconds every worker now waits."""
         with self._lock:
             now = time.monotonic()
             if not rate_limited:
+                self._accepted.append(now)
                 if self._learned is not None:
                     self._ok_since_limit += 1
                     if self._ok_since_limit >= 20:
@@ -114,10 +120,10 @@ class RateLimiter:
                 return 0.0
             self.rate_limited += 1
             self._ok_since_limit = 0
-            window = [t for t in self._recent if t > now - 5.0]
-            observed = len(window) / 5.0 if len(window) > 1 else 1.0
-            current = self._learned or max(observed, 1.0)
-            self._learned = max(0.2, min(current, observed) / 2)
+            if sent_at is None or sent_at > self._slowed_at:
+                accepted = sum(1 for t in self._accepted if t > now - 1.0)
+                self._learned = max(0.2, 0.9 * accepted) if accepted else max(0.2, (self._learned or 2.0) / 2)
+                self._slowed_at = now
             pause = DEFAULT_RATE_LIMIT_WAIT_SECONDS if wait is None else min(wait, MAX_RATE_LIMIT_WAIT_SECONDS)
             self._paused_until = max(self._paused_until, now + pause)
             self._next_slot = max(self._next_slot, self._paused_until)
@@ -199,8 +205,13 @@ DEADLINES = Deadlines()
 
 
 def _socket_of(response: requests.Response) -> socket.socket | None:
+    """The socket the body is read from: through urllib3's connection, or (an answer with `Connection: close`,
+    whose connection urllib3 has already let go) through the `http.client` response underneath."""
     connection = getattr(response.raw, "connection", None) or getattr(response.raw, "_connection", None)
     sock = getattr(connection, "sock", None)
+    if not isinstance(sock, socket.socket):
+        socket_io = getattr(getattr(getattr(response.raw, "_fp", None), "fp", None), "raw", None)
+        sock = getattr(socket_io, "_sock", None)
     return sock if isinstance(sock, socket.socket) else None
 
 
@@ -212,7 +223,8 @@ def read_body_within(response: requests.Response, started: float, deadline_secon
         if remaining <= 0:
             response.close()
             raise requests.exceptions.ReadTimeout(
-                f"no complete answer from {_host(response)} within {deadline_seconds:g} s", response=response
+                f"no complete answer from {_host_of_response(response)} within {deadline_seconds:g} s",
+                response=response,
             )
         response.content  # noqa: B018 - nothing to watch (an already-read body): read as requests would
         return
@@ -222,17 +234,19 @@ def read_body_within(response: requests.Response, started: float, deadline_secon
     except (requests.exceptions.RequestException, OSError) as error:
         if DEADLINES.disarm(ticket):
             raise requests.exceptions.ReadTimeout(
-                f"the answer of {_host(response)} was not complete within {deadline_seconds:g} s", response=response
+                f"the answer of {_host_of_response(response)} was not complete within {deadline_seconds:g} s",
+                response=response,
             ) from error
         raise
     if DEADLINES.disarm(ticket):
         response.close()
         raise requests.exceptions.ReadTimeout(
-            f"the answer of {_host(response)} was not complete within {deadline_seconds:g} s", response=response
+            f"the answer of {_host_of_response(response)} was not complete within {deadline_seconds:g} s",
+            response=response,
         )
 
 
-def _host(response: requests.Response) -> str:
+def _host_of_response(response: requests.Response) -> str:
     from urllib.parse import urlsplit
 
     return urlsplit(response.url or "").netloc or "the API"

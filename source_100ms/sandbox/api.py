@@ -588,6 +588,9 @@ def get_stream_keys(ws, params, query, opts: Behaviour = _D):
     key = ws.stream_keys.get(params["room_id"])
     if key is None:
         raise ApiError(404, "stream key not found", ["no active stream key for this room"])
+    # One key per room; `start` pages as on every `last` list (start exclusive): after the key, nothing.
+    if q1(query, "start") == key["id"]:
+        return 200, {"data": [], "last": ""}
     return 200, {"data": [key], "last": key["id"]}
 
 

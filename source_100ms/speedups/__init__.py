@@ -8,7 +8,7 @@ manifest and components without it.
 
 - `SOURCE_100MS_SPEEDUPS=0` installs nothing; a comma-separated list of patch names installs only those (the
   benchmark measures each patch on and off that way); unset or `1` installs all.
-- On any airbyte-cdk other than `MEASURED_CDK_VERSION` nothing is installed and one log line says so: the
+- On any airbyte-cdk other than `MEASURED_CDK_VERSION` nothing is installed and one line on stderr says so: the
   patches replace internals of that version, and a silent mismatch would be a silent loss.
 
 Each `Patch` names what it replaces, what the CDK's own code does there, the gain the benchmark measured
@@ -18,7 +18,6 @@ Each `Patch` names what it replaces, what the CDK's own code does there, the gai
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -29,8 +28,6 @@ MEASURED_CDK_VERSION = "7.39.1"
 ENVIRONMENT_VARIABLE = "SOURCE_100MS_SPEEDUPS"
 # How long a thread may hold the GIL before a waiting thread gets it (Python's default is 5 ms).
 SWITCH_INTERVAL_SECONDS = 0.02
-
-logger = logging.getLogger("airbyte")
 
 
 @dataclass(frozen=True)
@@ -164,7 +161,9 @@ def wanted(environ: os._Environ | dict[str, str] | None = None) -> set[str]:
     names = {name.strip() for name in value.split(",") if name.strip()}
     unknown = names - set(NAMES)
     if unknown:
-        logger.warning(f"{ENVIRONMENT_VARIABLE} names unknown speed-ups {sorted(unknown)}; known: {list(NAMES)}")
+        print(
+            f"{ENVIRONMENT_VARIABLE} names unknown speed-ups {sorted(unknown)}; known: {list(NAMES)}", file=sys.stderr
+        )
     return names & set(NAMES)
 
 
@@ -179,9 +178,11 @@ def install(environ: dict[str, str] | None = None) -> list[str]:
     except metadata.PackageNotFoundError:
         version = "not installed"
     if version != MEASURED_CDK_VERSION:
-        logger.info(
+        # On stderr: this runs before the CDK (and its logging) is imported.
+        print(
             f"source-100ms speed-ups not installed: they were measured on airbyte-cdk {MEASURED_CDK_VERSION}, "
-            f"this is {version}. The connector works the same, a little slower."
+            f"this is {version}. The connector works the same, a little slower.",
+            file=sys.stderr,
         )
         return []
     done = []

@@ -21,6 +21,8 @@ from typing import Any
 import requests
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_100ms import config_checks
+from source_100ms.components.origin import api_origin
 from source_100ms.source import Source100ms
 
 
@@ -84,11 +86,10 @@ def load_config(path: str) -> dict[str, Any]:
 
 
 def build_source(config: dict[str, Any]) -> Source100ms:
-    """The source for this config; a config error (custom streams included) raises AirbyteTracedException."""
-    source = Source100ms(None, config, None)
-    if source.custom_streams_error is not None:
-        raise source.custom_streams_error
-    return source
+    """The source for this config, with the checks `check` makes of the config's values first."""
+    config_checks.check_values(config)
+    api_origin(config)
+    return Source100ms(None, config, None)
 
 
 def first_records(stream: Any, limit: int) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ Shared by the demo, the integration tests and the benchmark, so all three exerci
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,11 @@ import orjson
 
 
 def executable() -> str:
-    """The `source-100ms` console script of the running interpreter's environment."""
+    """The `source-100ms` console script of the running interpreter's environment, or the program named by
+    `SOURCE_100MS_EXECUTABLE` (to run the integration tests and the benchmark against another build)."""
+    other = os.environ.get("SOURCE_100MS_EXECUTABLE")
+    if other:
+        return other
     beside = Path(sys.executable).with_name("source-100ms")
     if beside.exists():
         return str(beside)
@@ -78,6 +83,11 @@ def run(
     text = done.stdout.decode()
     messages = [orjson.loads(line) for line in text.splitlines() if line.startswith("{")]
     return Run(done.returncode, messages, done.stderr.decode(), text)
+
+
+def tool(name: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`source-100ms <name> <args>` (preview, suggest-paths, catalog...), its output as text."""
+    return subprocess.run([executable(), name, *args], capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def configured_catalog(catalog: dict[str, Any], streams: Iterable[str] | None = None, incremental=False) -> dict:

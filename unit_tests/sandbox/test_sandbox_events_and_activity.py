@@ -1,4 +1,3 @@
-import pytest
 from sandbox_testkit import NOW, Client
 
 from source_100ms.sandbox import Sandbox
@@ -134,12 +133,11 @@ def test_advance_creates_and_changes_records():
         assert {s["id"] for s in items} >= set(active_before)
 
 
-@pytest.mark.parametrize("scale", ["large"])
-def test_large_startup_time_is_reported(scale, capsys):
-    import time
-
-    t = time.perf_counter()
-    sb = Sandbox(seed=1, scale=scale, now=NOW)
-    elapsed = time.perf_counter() - t
-    with capsys.disabled():
-        print(f"\n[sandbox] scale={scale} generated in {elapsed:.2f}s: {sb.workspace.summary()}")
+def test_the_generation_time_and_the_counts_are_reported_in_the_summary():
+    sb = Sandbox(seed=1, scale="small", now=NOW)
+    text = sb.summary_text()
+    assert sb.generation_seconds > 0
+    assert f"(generated in {sb.generation_seconds:.2f}s)" in text
+    summary = sb.workspace.summary()
+    assert summary["sessions"] == len(sb.workspace.sessions.objects) > 0
+    assert f"sessions={summary['sessions']}" in text and f"rooms={summary['rooms']}" in text
