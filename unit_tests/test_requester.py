@@ -158,14 +158,6 @@ def test_given_a_stream_with_a_documented_limit_when_limit_refused_then_config_e
     assert error.failure_type == FailureType.config_error and "limit must be less than 50" in error.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Connector bug: `limit_rejected` (manifest) has `http_codes: [400]` and a predicate; the CDK's "
-    "HttpResponseFilter matches on the status code OR the predicate, so every 400 on recordings, assets, live and "
-    "external streams and room codes is taken for a refused `limit`: a warning says 100ms refused the limit, the "
-    "request is sent again without it (and without it for the rest of the stream), and the error the user gets "
-    "is the raw body instead of the `bad_request` sentence.",
-)
 def test_given_a_400_not_about_limit_when_read_recordings_then_config_error_at_once_keeping_limit(requests_mock):
     route = requests_mock.get(
         f"{API}/v2/recordings",

@@ -225,12 +225,6 @@ def test_given_a_sessions_page_that_keeps_failing_when_two_streams_read_it_then_
     assert len(traces) == 2 and all("/v2/sessions" in t.message and "500" in t.message for t in traces)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Connector bug: SharedPages hands every waiting stream the very exception object the first stream's "
-    "requester raised, and that AirbyteTracedException already carries the first stream's descriptor, which the "
-    "CDK keeps over the failing stream's own: the error trace of session_peers names stream `sessions`.",
-)
 def test_given_a_shared_page_failure_when_two_streams_fail_then_each_error_trace_names_its_own_stream(requests_mock):
     _failing_sessions_page(requests_mock)
 

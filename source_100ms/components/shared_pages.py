@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import requests
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_100ms.components.decoder import is_complete_json, unparsed_copy
 
@@ -58,7 +59,7 @@ class SharedPages:
         if waiting is not None:
             waiting.done.wait()
             if waiting.error is not None:
-                raise waiting.error
+                raise _for_another_reader(waiting.error)
             with self._lock:
                 self.shared += 1
             return unparsed_copy(waiting.response) if waiting.response is not None else None
@@ -83,3 +84,20 @@ class SharedPages:
             while self._size > self._kept_bytes and len(self._pages) > 1:
                 _, oldest = self._pages.popitem(last=False)
                 self._size -= len(oldest.content)
+
+
+def _for_another_reader(error: BaseException) -> BaseException:
+    """The first reader's error, to raise in another reader's stream.
+
+    An AirbyteTracedException may carry the first reader's stream descriptor, which the CDK keeps over the
+    stream it is reported for: each waiting reader gets its own exception, without one, so that its error trace
+    names its own stream. The first error stays its cause (and gives the stack trace).
+    """
+    if isinstance(error, AirbyteTracedException):
+        return AirbyteTracedException(
+            internal_message=error.internal_message,
+            message=error.message,
+            failure_type=error.failure_type,
+            exception=error,
+        )
+    return error

@@ -136,6 +136,16 @@ def redact_url(text: str) -> str:
     return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
 
 
+# A URL anywhere in a text: a scheme, `://`, then everything up to a space, a quote or an angle bracket, less the
+# punctuation that ends a sentence (`see https://h/x, then`).
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]*[^\s\"'<>.,;:!?)]")
+
+
+def redact_text(text: str) -> str:
+    """`text` with each URL in it redacted (`redact_url`): a field may be one URL or free text holding some."""
+    return _URL_IN_TEXT.sub(lambda match: redact_url(match.group(0)), text)
+
+
 def redact(value: Any) -> Any:
     """`value` with every secret removed (see `SecretRedaction`); containers are changed in place."""
     if isinstance(value, dict):
@@ -145,13 +155,13 @@ def redact(value: Any) -> Any:
             if isinstance(item, dict | list):
                 redact(item)
             elif isinstance(item, str) and "://" in item:
-                value[name] = redact_url(item)
+                value[name] = redact_text(item)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             if isinstance(item, dict | list):
                 redact(item)
             elif isinstance(item, str) and "://" in item:
-                value[index] = redact_url(item)
+                value[index] = redact_text(item)
     return value
 
 
@@ -178,14 +188,20 @@ def secret_values(value: Any) -> Iterable[str]:
         for item in value:
             yield from secret_values(item)
     elif isinstance(value, str) and "://" in value:
-        parts = urlsplit(value)
-        if parts.password:
-            yield parts.password
-        if parts.scheme.lower() in ("rtmp", "rtmps") and parts.path.strip("/"):
-            yield parts.path.rstrip("/").rpartition("/")[2]
-        for name, item in parse_qsl(parts.query, keep_blank_values=True):
-            if is_secret_name(name):
-                yield item
+        for match in _URL_IN_TEXT.finditer(value):
+            yield from _url_secrets(match.group(0))
+
+
+def _url_secrets(url: str) -> Iterable[str]:
+    """What `redact_url` removes from `url`."""
+    parts = urlsplit(url)
+    if parts.password:
+        yield parts.password
+    if parts.scheme.lower() in ("rtmp", "rtmps") and parts.path.strip("/"):
+        yield parts.path.rstrip("/").rpartition("/")[2]
+    for name, item in parse_qsl(parts.query, keep_blank_values=True):
+        if is_secret_name(name):
+            yield item
 
 
 @dataclass
