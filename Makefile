@@ -26,11 +26,12 @@ WITHOUT_SPEEDUPS := integration_tests/test_full_sync.py integration_tests/test_i
 ## Lint, then every test: unit tests (HTTP mocked) and integration tests (real process against the sandbox),
 ## then the executable's integration tests again with the speed layer off.
 test: install lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 unit_tests
+	$(BIN)/pytest integration_tests
 	SOURCE_100MS_SPEEDUPS=0 $(BIN)/pytest $(WITHOUT_SPEEDUPS)
 
 unit: install
-	$(BIN)/pytest unit_tests
+	$(BIN)/pytest -n 2 unit_tests
 
 integration: install
 	$(BIN)/pytest integration_tests

@@ -38,6 +38,8 @@ logger = logging.getLogger("airbyte")
 
 # How long one request may wait through 429 answers before the 429 is handed to the CDK's own retries.
 RATE_LIMIT_PATIENCE_SECONDS = 15 * 60
+# How many of the last answers a slow-down after the first is decided on.
+LIMIT_EVIDENCE_ANSWERS = 40
 # The wait after a 429 that says nothing about when to come back.
 DEFAULT_RATE_LIMIT_WAIT_SECONDS = 1.0
 # The longest wait a 429 may ask for; a longer one is treated as this (and says so).
@@ -70,10 +72,14 @@ def rate_limit_wait(response: requests.Response) -> float | None:
 class RateLimiter:
     """Spacing of requests for one API origin, shared by all threads (see the module docstring).
 
-    On a 429 the limiter takes the number of answers 100ms accepted in the second before it as what 100ms
-    takes per second, and spaces requests at nine tenths of that; every 20 accepted answers it tries a tenth
-    more, so a limit that rises is found again. The 429s of requests sent before the last slow-down belong to
-    the burst that caused it: they extend the pause but do not slow down again.
+    On a 429 every worker pauses for the wait it gives. The first 429 sets a rate: what 100ms accepted in the
+    second before it (early in a sync: since the first answer, counted as half a second at least), less a
+    tenth. After that the limiter lowers the rate only on what a limit looks like: a third or more of the last
+    40 answers refused, all sent at the rate it set last. It then spaces requests at nine tenths of the share
+    that went through (all refused: the rate halves). 429s that come while most requests go through (a gateway
+    that refuses some whatever the rate) are paused out but do not slow down again: lowering on each of them
+    would spiral down to nothing. Every 20 accepted answers in a row it tries a tenth more, so a limit that
+    rises is found again.
     """
 
     def __init__(self, ceiling_per_second: float | None = None) -> None:
@@ -83,6 +89,9 @@ class RateLimiter:
         self._next_slot = 0.0  # monotonic time before which no request may start
         self._paused_until = 0.0
         self._accepted: deque[float] = deque(maxlen=256)  # when the last accepted answers arrived
+        self._first_answer_at: float | None = None
+        self._refused: deque[bool] = deque(maxlen=LIMIT_EVIDENCE_ANSWERS)  # the last answers: refused or not
+        self._since_slowed = 0  # answers since the rate was last set
         self._ok_since_limit = 0
         self._slowed_at = float("-inf")
         self.rate_limited = 0
@@ -108,6 +117,10 @@ class RateLimiter:
         """Learn from an answer to a request sent at `sent_at`; for a 429, the seconds every worker now waits."""
         with self._lock:
             now = time.monotonic()
+            if self._first_answer_at is None:
+                self._first_answer_at = now
+            self._refused.append(rate_limited)
+            self._since_slowed += 1
             if not rate_limited:
                 self._accepted.append(now)
                 if self._learned is not None:
@@ -121,13 +134,26 @@ class RateLimiter:
             self.rate_limited += 1
             self._ok_since_limit = 0
             if sent_at is None or sent_at > self._slowed_at:
-                accepted = sum(1 for t in self._accepted if t > now - 1.0)
-                self._learned = max(0.2, 0.9 * accepted) if accepted else max(0.2, (self._learned or 2.0) / 2)
-                self._slowed_at = now
+                if self._learned is None:
+                    # a second, or the half second since the first answer early in a sync (a burst measured
+                    # over less says little)
+                    window = max(0.5, min(1.0, now - self._first_answer_at))
+                    accepted = sum(1 for t in self._accepted if t > now - window)
+                    self._set_rate(0.9 * accepted / window if accepted else 1.0, now)
+                elif self._since_slowed >= LIMIT_EVIDENCE_ANSWERS:
+                    refused = sum(self._refused) / len(self._refused)
+                    if refused >= 1 / 3:
+                        spaced_at = 1.0 / self._interval()
+                        self._set_rate(0.9 * (1 - refused) * spaced_at if refused < 1 else spaced_at / 2, now)
             pause = DEFAULT_RATE_LIMIT_WAIT_SECONDS if wait is None else min(wait, MAX_RATE_LIMIT_WAIT_SECONDS)
             self._paused_until = max(self._paused_until, now + pause)
             self._next_slot = max(self._next_slot, self._paused_until)
             return self._paused_until - now
+
+    def _set_rate(self, per_second: float, now: float) -> None:
+        self._learned = max(0.2, per_second)
+        self._slowed_at = now
+        self._since_slowed = 0
 
     @property
     def learned_per_second(self) -> float | None:
