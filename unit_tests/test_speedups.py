@@ -203,3 +203,24 @@ def test_given_missing_key_and_no_default_when_parent_key_read_then_dpath_error(
     with pytest.raises(KeyError):
         substream_partition_router.dpath.get({"id": "s1"}, "room_id")
     assert isinstance(substream_partition_router.dpath.exceptions, type(dpath.exceptions))
+
+
+def test_given_the_cursors_end_when_asked_within_a_second_then_kept_and_the_cdks_value_after_it(monkeypatch):
+    from airbyte_cdk.sources.declarative.datetime.min_max_datetime import MinMaxDatetime
+
+    end = MinMaxDatetime(
+        datetime="{{ format_datetime(now_utc() + duration('PT15M'), '%Y-%m-%dT%H:%M:%S.%fZ') }}",
+        datetime_format="%Y-%m-%dT%H:%M:%S.%fZ",
+        parameters={},
+    )
+    config = {}
+    clock = [1000.0]
+    monkeypatch.setattr(cdk_patches.time, "monotonic", lambda: clock[0])
+    first = end.get_datetime(config)
+    assert abs((first - cdk_patches._original_get_datetime(end, config)).total_seconds()) < 1, "the CDK's value"
+    clock[0] += 0.5
+    assert end.get_datetime(config) is first, "kept within the second"
+    assert end.get_datetime({}) is not first, "another config gets its own"
+    clock[0] += 1.0
+    assert end.get_datetime(config) > first, "recomputed after it"
+    assert end.get_datetime(config, stream_state={}) is not first, "other arguments always go to the CDK"

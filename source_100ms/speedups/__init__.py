@@ -141,6 +141,18 @@ PATCHES: tuple[Patch, ...] = (
         attribute="dpath",
         replacement=_patched("plain_key_dpath"),
     ),
+    Patch(
+        name="cursor_end",
+        replaces="airbyte_cdk...min_max_datetime.MinMaxDatetime.get_datetime",
+        cdk_behaviour="renders the cursors' end (now plus 15 minutes, Jinja and an ISO 8601 duration) for every "
+        "record the client-side cursor filters",
+        measured_gain="a read of 26,781 session participants: 10.6 s to 5.8-6.4 s (with no end at all: 6.7-7.1 s)",
+        unnecessary_when="ConcurrentCursor evaluates its end once per slice, or the manifest can say 'now plus' "
+        "without Jinja",
+        target=_attribute("airbyte_cdk.sources.declarative.datetime.min_max_datetime", "MinMaxDatetime"),
+        attribute="get_datetime",
+        replacement=_patched("_get_datetime"),
+    ),
 )
 
 NAMES = tuple(dict.fromkeys(p.name for p in PATCHES)) + ("switch_interval",)
