@@ -2,6 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
+
 from unit_tests.fake_api import FakeApi, config, query, records
 from unit_tests.helpers import oid, read_streams
 
@@ -208,3 +211,40 @@ def test_given_enabled_rooms_when_read_room_codes_then_codes_of_each_enabled_roo
     rows = records(read_streams(config(), "room_codes"))
     assert sorted(r["code"] for r in rows) == ["aaa-bbb-ccc", "ddd-eee-fff"]
     assert all(query(r)["enabled"] == ["true"] for r in listing.request_history)
+
+
+def _built_streams(monkeypatch) -> list[list[str]]:
+    """The names of the stream definitions the CDK is asked to build, one list per build."""
+    builds: list[list[str]] = []
+    original = ConcurrentDeclarativeSource._create_streams
+
+    def spy(self, selected_configs, all_configs):
+        builds.append([c["name"] for c in selected_configs])
+        return original(self, selected_configs, all_configs)
+
+    monkeypatch.setattr(ConcurrentDeclarativeSource, "_create_streams", spy)
+    return builds
+
+
+def test_given_a_catalog_of_some_streams_when_read_then_only_those_built_and_read(requests_mock, monkeypatch):
+    builds = _built_streams(monkeypatch)
+    sessions = [_session(1, oid(100))]
+    api = FakeApi(requests_mock)
+    api.list("/v2/sessions", lambda q: [s for s in sessions if str(s["active"]).lower() == q["active"][0]])
+    api.list("/v2/templates", [{"id": oid(7), "name": "t"}])
+    output = read_streams(config(), "session_peers", "templates")
+    assert builds == [["templates", "session_peers"]]  # the manifest's order; sessions is built inside its child
+    assert sorted(r["id"] for r in records(output)) == [oid(7), "peer-1-0", "peer-1-1"]
+    assert not output.errors
+
+
+def test_given_custom_streams_when_read_then_every_stream_built_and_a_broken_one_fails_the_read(
+    requests_mock, monkeypatch
+):
+    builds = _built_streams(monkeypatch)
+    templates = FakeApi(requests_mock).list("/v2/templates", [{"id": oid(7)}])
+    output = read_streams(config(custom_streams=[{"name": "polls", "url": "/v2/polls/{poll}"}]), "templates",
+                          expect_error=True)  # fmt: skip
+    assert builds and len(builds[0]) >= 13 and "session_peers" in builds[0]
+    assert [m.trace.error.failure_type for m in output.errors] == [FailureType.config_error]
+    assert templates.call_count == 0
