@@ -1,6 +1,7 @@
 """A busy workspace (scale `busy`, or `sessions_per_hour` on any scale): hundreds of sessions in the 13-hour
 lookback, long sessions active at `now` that end in a later advance, recordings that complete pages deep."""
 
+import pickle
 import time
 
 import pytest
@@ -15,7 +16,15 @@ def busy():
     t = time.perf_counter()
     ws = Workspace(seed=1, scale="busy", now=NOW)
     ws.generation_seconds = time.perf_counter() - t
+    ws.as_generated = pickle.dumps(ws)
     return ws
+
+
+@pytest.fixture
+def fresh_busy(busy):
+    """A workspace of its own, as `busy` (seed 1) was generated, for a test that advances it: a copy takes half
+    the time of a generation (`test_busy_is_deterministic` shows that a generation gives the same)."""
+    return pickle.loads(busy.as_generated)
 
 
 def _recent(ws, hours=13):
@@ -59,8 +68,8 @@ def test_busy_has_unfinished_recordings_more_than_two_pages_deep(busy):
     assert {busy.recordings.objects[r]["status"] for r in unfinished} == {"running", "post_processing"}
 
 
-def test_long_sessions_end_in_a_later_advance_with_left_at_and_a_later_updated_at():
-    ws = Workspace(seed=1, scale="busy", now=NOW)
+def test_long_sessions_end_in_a_later_advance_with_left_at_and_a_later_updated_at(fresh_busy):
+    ws = fresh_busy
     long_active = [s for s in ws.sessions_active if ws.now_ns - ws.sessions.created_ns[s] > 3 * HOUR]
     before = {s: ws.sessions.objects[s]["updated_at"] for s in long_active}
     planned = {s: ws.sessions_part.planned_end[s] for s in long_active}
@@ -76,8 +85,8 @@ def test_long_sessions_end_in_a_later_advance_with_left_at_and_a_later_updated_a
         assert abs(parse_ts(s["updated_at"]) - planned[sid]) < MINUTE
 
 
-def test_recordings_complete_pages_deep_during_advance():
-    ws = Workspace(seed=1, scale="busy", now=NOW)
+def test_recordings_complete_pages_deep_during_advance(fresh_busy):
+    ws = fresh_busy
     deep_done = []
     for _ in range(8):
         out = ws.advance(60)

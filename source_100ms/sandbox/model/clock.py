@@ -17,20 +17,14 @@ DAY = 24 * HOUR
 ZERO_TIME = "0001-01-01T00:00:00Z"  # Go's zero time: how 100ms renders a time that was never set
 
 
-def fmt_ts(ns: int) -> str:
-    """RFC3339 UTC, Go style: fraction with trailing zeros trimmed, none when zero."""
-    secs, frac = divmod(ns, NS)
-    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs))
-    if frac:
-        return f"{base}.{f'{frac:09d}'.rstrip('0')}Z"
-    return base + "Z"
-
-
 _MINUTE_BASES: dict[int, str] = {}
 
 
-def fmt_ts_fast(ns: int) -> str:
-    """fmt_ts with a cache of the minute prefix (analytics events are rendered by the million)."""
+def fmt_ts(ns: int) -> str:
+    """RFC3339 UTC, Go style: fraction with trailing zeros trimmed, none when zero.
+
+    The text up to the minute is kept per minute: times are rendered by the million (events, sessions, peers)
+    and most share their minute with others."""
     secs, frac = divmod(ns, NS)
     mins, sec = divmod(secs, 60)
     base = _MINUTE_BASES.get(mins)

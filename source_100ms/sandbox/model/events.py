@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from .clock import DAY, NS, fmt_ts, fmt_ts_fast, parse_ts
+from .clock import DAY, NS, fmt_ts, parse_ts
 from .context import Context
 from .ids import uuid_from_int, uuid_hex
 from .late_events import LateEvent, LateEvents
@@ -259,8 +259,8 @@ class Events:
         if step < spacing:
             ts = raw - raw % step
         hx = h.hex()
-        ts_s = fmt_ts_fast(ts)
-        started = fmt_ts_fast(max(seg.start_ns, ts - (h[22] + 1) * 1_000_003))
+        ts_s = fmt_ts(ts)
+        started = fmt_ts(max(seg.start_ns, ts - (h[22] + 1) * 1_000_003))
         stopped = f',"stopped_at":"{ts_s}"' if etype == "track.remove.success" else ""
         return (
             f'{{"version":"2.0","id":"{uuid_hex(hx)}","timestamp":"{ts_s}","type":"{etype}","data":{{{frag},'
