@@ -7,13 +7,23 @@ and an rtmp(s) URL the stream key that ends its path.
 
 from __future__ import annotations
 
+import random
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote_plus
 
 import pytest
 
-from source_100ms.components.transformations import REDACTED, SecretRedaction, is_secret_name, redact, redact_url
+from source_100ms.components import transformations
+from source_100ms.components.transformations import (
+    REDACTED,
+    SECRET_WORDS,
+    SecretRedaction,
+    is_secret_name,
+    redact,
+    redact_url,
+)
 from unit_tests.fake_api import API, config, query, records
 from unit_tests.helpers import discover_catalog, oid, output_text, read_streams
 
@@ -208,3 +218,19 @@ def test_given_custom_streams_when_read_then_the_same_rule_applies(requests_mock
     (asset,) = records(output, "asset_url")
     assert asset["url"] == f"https://b.s3.amazonaws.com/f.mp4?X-Amz-Signature={Q}&X-Amz-Expires=3600"
     assert MARK not in output_text(output)
+
+
+def test_given_names_of_hex_digits_when_asked_then_the_id_shortcut_answers_as_the_words_do():
+    transformations._says_secret.cache_clear()
+    rng = random.Random(5)
+    ids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(200)] + [
+        "65f0a1b2c3d4e5f6a7b8c9d0",
+        "ab-cd",
+        "dead_beef",
+        "-",
+    ]
+    words = sorted(SECRET_WORDS) + [w.upper() for w in SECRET_WORDS] + ["id", "peer_id", "secretKey"]
+    for name in ids + words:
+        assert is_secret_name(name) == transformations._says_secret.__wrapped__(name), name
+    assert not any(is_secret_name(name) for name in ids) and all(is_secret_name(w) for w in SECRET_WORDS)
+    assert transformations._says_secret.cache_info().currsize == len(set(words)), "ids do not go into the cache"
