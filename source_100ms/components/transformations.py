@@ -119,9 +119,10 @@ _ID_CHARACTERS = "0123456789abcdefABCDEF-_"
 def is_secret_name(name: str) -> bool:
     """Whether a field or parameter name says secret: `secretKey`, `app_secret`, `X-Api-Key`, `presigned_url`.
 
-    A name of hexadecimal digits and dashes is an id, not a word (the keys of a session's `peers` map are peer
-    ids): every secret word has a letter past `f`. Ids are answered without the cache, which they would flood
-    (tens of thousands of peers in a sync, each a new name) and keep the field names from."""
+    A name made only of hexadecimal digits, dashes and underscores is an id, not words (the keys of a session's
+    `peers` map are peer ids): every secret word has a letter past `f`. Ids are answered without the cache,
+    which they would flood (tens of thousands of peers in a sync, each a new name) and keep the field names
+    from."""
     if not name.strip(_ID_CHARACTERS):
         return False
     return _says_secret(name)
