@@ -80,8 +80,9 @@ class Sandbox:
     """A workspace (``Workspace``) served on loopback, with what the network and a gateway add.
 
     Workspace: ``seed``, ``scale`` (``SCALES``), ``now``, ``events_total``, ``sessions_per_hour`` (a busy
-    workspace's session rate, overriding the scale's). Network: ``latency_ms``; faults drawn per request at
-    ``fault_rate`` among ``fault_kinds`` (``FAULT_KINDS``; default ``DEFAULT_FAULT_KINDS``), with
+    workspace's session rate, overriding the scale's); or ``workspace``, one already generated (perhaps advanced
+    or edited), served as it is, its seed and scale taken from it. Network: ``latency_ms``; faults drawn per
+    request at ``fault_rate`` among ``fault_kinds`` (``FAULT_KINDS``; default ``DEFAULT_FAULT_KINDS``), with
     ``retry_after_seconds`` for injected 429s, ``stall_seconds`` and ``trickle_interval_seconds`` for the slow
     kinds; ``rate_limit_per_second`` (a sliding one-second window; None: no limit) and ``rate_limit_header``
     (send Retry-After too). API behaviours where the docs are silent (``api.Behaviour``): ``order``,
@@ -109,7 +110,13 @@ class Sandbox:
         repeat_cursor: str | None = None,
         stall_seconds: float = 60.0,
         trickle_interval_seconds: float = 2.0,
+        workspace: Workspace | None = None,
     ):
+        if workspace is not None:
+            if (now, events_total, sessions_per_hour) != (None, None, None):
+                raise ValueError("a given workspace is served as it is: now, events_total and sessions_per_hour "
+                                 "are the generation's, pass them to Workspace")  # fmt: skip
+            seed, scale = workspace.seed, workspace.scale
         self.seed = seed
         self.scale = scale
         self.behaviour = api.Behaviour(
@@ -126,11 +133,14 @@ class Sandbox:
         self.rate_limiter: RateLimiter | None = None
         self.rate_limit_header = bool(rate_limit_header)
         self.set_rate_limit(rate_limit_per_second, rate_limit_header)
-        t0 = time.perf_counter()
-        self.workspace = Workspace(
-            seed=seed, scale=scale, now=now, events_total=events_total, sessions_per_hour=sessions_per_hour
-        )
-        self.generation_seconds = time.perf_counter() - t0
+        self.generation_seconds: float | None = None  # None: a workspace given, not generated here
+        if workspace is None:
+            t0 = time.perf_counter()
+            workspace = Workspace(
+                seed=seed, scale=scale, now=now, events_total=events_total, sessions_per_hour=sessions_per_hour
+            )
+            self.generation_seconds = time.perf_counter() - t0
+        self.workspace = workspace
         self.retry_after_seconds = retry_after_seconds
         self.lock = threading.RLock()
         self._stats_lock = threading.Lock()
@@ -312,10 +322,10 @@ class Sandbox:
 
     def summary_text(self) -> str:
         s = self.workspace.summary()
+        generated = "given" if self.generation_seconds is None else f"generated in {self.generation_seconds:.2f}s"
         text = (
             f"100ms sandbox at {self.url if self.port else '(not started)'} seed={self.seed} scale={self.scale} "
-            f"clock={api.fmt_ts(self.workspace.now_ns)} (generated in {self.generation_seconds:.2f}s)\n  "
-            + ", ".join(f"{k}={v}" for k, v in s.items())
+            f"clock={api.fmt_ts(self.workspace.now_ns)} ({generated})\n  " + ", ".join(f"{k}={v}" for k, v in s.items())
         )
         defaults = {"order": "newest-first", "strict_time_format": False, "reject_limit_on": [],
                     "repeat_cursor": None, "rate_limit_per_second": None, "sessions_per_hour": None}  # fmt: skip

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from sandbox_testkit import NOW, Client
+from sandbox_testkit import Client, workspace
 
 from source_100ms.sandbox import Sandbox
 
 
 @pytest.fixture(scope="module")
 def sb():
-    with Sandbox(seed=7, scale="small", now=NOW) as s:
+    with Sandbox(workspace=workspace(7)) as s:
         yield s
 
 

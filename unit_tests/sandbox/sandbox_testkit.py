@@ -1,15 +1,33 @@
-"""Helpers for the sandbox's own tests: a keep-alive HTTP client with a management token."""
+"""Helpers for the sandbox's own tests: workspaces generated once per process, a keep-alive HTTP client with a
+management token."""
 
 from __future__ import annotations
 
+import functools
 import http.client
+import pickle
 from urllib.parse import urlencode
 
 import orjson
 
-from source_100ms.sandbox import Sandbox
+from source_100ms.sandbox import Sandbox, Workspace
 
 NOW = "2025-06-01T12:00:00Z"
+
+
+def workspace(seed: int, scale: str = "small", **options) -> Workspace:
+    """A workspace of the caller's own, the one ``Workspace(seed, scale, now=NOW, **options)`` generates.
+
+    For a test about what is done with a workspace (served, advanced, read), not about generating one: each is
+    generated once per process and every caller gets a copy (a small one in 15 ms instead of 100; a busy one
+    in 0.5 s instead of 1 to 2). The tests of generation itself (determinism, seeds, timing) call ``Workspace``.
+    """
+    return pickle.loads(_generated(seed, scale, tuple(sorted(options.items()))))
+
+
+@functools.cache
+def _generated(seed: int, scale: str, options: tuple) -> bytes:
+    return pickle.dumps(Workspace(seed=seed, scale=scale, now=NOW, **dict(options)))
 
 
 class Client:

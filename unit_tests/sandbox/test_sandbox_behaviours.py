@@ -3,7 +3,7 @@
 
 import pytest
 import requests
-from sandbox_testkit import NOW, Client
+from sandbox_testkit import NOW, Client, workspace
 
 from source_100ms.sandbox import Sandbox
 from source_100ms.sandbox.api import END_SHAPES, UNORDERED_KINDS
@@ -21,7 +21,7 @@ PATHS = {
 
 @pytest.fixture(scope="module")
 def osb():
-    with Sandbox(seed=7, scale="small", now=NOW, order="oldest-first") as s:
+    with Sandbox(workspace=workspace(7), order="oldest-first") as s:
         yield s
 
 
@@ -105,7 +105,7 @@ def test_given_a_disabled_room_then_room_codes_and_stream_keys_answer_the_docume
 
 
 def test_given_a_room_disabled_during_a_sync_then_its_codes_answer_403_and_leave_the_truth():
-    with Sandbox(seed=3, scale="small", now=NOW) as sb:
+    with Sandbox(workspace=workspace(3)) as sb:
         c = Client(sb)
         ws = sb.workspace
         rid = next(r for r in ws.rooms_enabled if ws.room_codes.get(r))
@@ -140,7 +140,7 @@ def test_given_a_room_disabled_during_a_sync_then_its_codes_answer_403_and_leave
 
 @pytest.fixture(scope="module")
 def strict_sb():
-    with Sandbox(seed=7, scale="small", now=NOW, strict_time_format=True) as s:
+    with Sandbox(workspace=workspace(7), strict_time_format=True) as s:
         yield s
 
 
@@ -215,7 +215,7 @@ REJECT_PATHS = {
 @pytest.fixture(scope="module")
 def reject_sb():
     kinds = {"recordings", "recording_assets", "live_streams", "external_streams", "room_codes"}
-    with Sandbox(seed=7, scale="small", now=NOW, reject_limit_on=kinds) as s:
+    with Sandbox(workspace=workspace(7), reject_limit_on=kinds) as s:
         yield s
 
 
@@ -339,7 +339,7 @@ def test_repeated_cursors_on_room_codes_and_analytics_events(sb, client):
 
 def test_a_naive_client_loops_on_a_repeated_cursor():
     """What the option is for: following `last` until it is empty never ends."""
-    with Sandbox(seed=7, scale="small", now=NOW, repeat_cursor="echo_start") as sb:
+    with Sandbox(workspace=workspace(7), repeat_cursor="echo_start") as sb:
         c = Client(sb)
         start, pages = None, 0
         while pages < 50:

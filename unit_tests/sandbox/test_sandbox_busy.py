@@ -101,8 +101,8 @@ def test_recordings_complete_pages_deep_during_advance(fresh_busy):
     assert len(deep_done) >= 5
 
 
-def test_advance_continues_at_the_busy_rate():
-    ws = Workspace(seed=2, scale="busy", now=NOW)
+def test_advance_continues_at_the_busy_rate(fresh_busy):
+    ws = fresh_busy
     rate = SCALES["busy"]["sessions_per_hour"]
     pending = ws.pending_late_events()
     assert pending, "sessions that ended just before now have late events still to come"
@@ -141,8 +141,8 @@ def test_busy_is_deterministic(busy):
     assert again.pending_late_events() == busy.pending_late_events()
 
 
-def test_a_13_hour_lookback_through_the_api_reads_hundreds_of_sessions():
-    with Sandbox(seed=1, scale="busy", now=NOW, strict_time_format=True) as sb:
+def test_a_13_hour_lookback_through_the_api_reads_hundreds_of_sessions(fresh_busy):
+    with Sandbox(workspace=fresh_busy, strict_time_format=True) as sb:
         c = Client(sb)
         after = fmt_ts(sb.workspace.now_ns - 13 * HOUR)[:19] + ".000Z"
         ended, _ = c.walk("/v2/sessions", {"active": "false", "after": after})

@@ -9,7 +9,7 @@ import time
 import orjson
 import pytest
 import requests
-from sandbox_testkit import NOW, Client
+from sandbox_testkit import Client, workspace
 
 from source_100ms.sandbox import FAULT_KINDS, Sandbox
 from source_100ms.sandbox.loopback import CountingServer, SilentServer, TricklingServer
@@ -30,7 +30,7 @@ def test_rate_limiter_window_slides_and_refusals_do_not_count():
 
 @pytest.mark.parametrize("header", [True, False])
 def test_given_a_rate_limit_when_a_burst_exceeds_it_then_429_with_the_wait_in_the_body(header):
-    with Sandbox(seed=2, scale="small", now=NOW, rate_limit_per_second=5, rate_limit_header=header) as sb:
+    with Sandbox(workspace=workspace(2), rate_limit_per_second=5, rate_limit_header=header) as sb:
         c = Client(sb)
         statuses, waits = [], []
         t0 = time.monotonic()
@@ -79,14 +79,14 @@ def test_rate_limit_is_switchable_at_run_time(sb, client):
 def test_new_fault_kinds_are_known_but_not_drawn_unless_named():
     assert {"stall", "trickle"} <= set(FAULT_KINDS)
     assert not {"stall", "trickle"} & set(DEFAULT_FAULT_KINDS)
-    sb = Sandbox(seed=2, scale="small", now=NOW, fault_rate=0.5)
+    sb = Sandbox(workspace=workspace(2), fault_rate=0.5)
     assert set(sb.fault_kinds) == set(DEFAULT_FAULT_KINDS)
     sb.set_faults(0.5, "stall,trickle")
     assert sb.fault_kinds == ("stall", "trickle")
 
 
 def test_given_a_stall_then_nothing_is_answered_and_the_connection_closes_after_stall_seconds():
-    with Sandbox(seed=2, scale="small", now=NOW, fault_rate=1.0, fault_kinds=["stall"], stall_seconds=0.6) as sb:
+    with Sandbox(workspace=workspace(2), fault_rate=1.0, fault_kinds=["stall"], stall_seconds=0.6) as sb:
         conn = http.client.HTTPConnection("127.0.0.1", sb.port, timeout=5)
         t0 = time.monotonic()
         conn.request("GET", "/v2/rooms", headers={"Authorization": f"Bearer {sb.token()}"})
@@ -98,7 +98,7 @@ def test_given_a_stall_then_nothing_is_answered_and_the_connection_closes_after_
 
 def test_given_a_long_stall_then_a_client_read_timeout_fires_and_stop_is_prompt():
     before = set(threading.enumerate())
-    sb = Sandbox(seed=2, scale="small", now=NOW, fault_rate=1.0, fault_kinds=["stall"]).start()
+    sb = Sandbox(workspace=workspace(2), fault_rate=1.0, fault_kinds=["stall"]).start()
     assert sb.stall_seconds == 60
     conn = http.client.HTTPConnection("127.0.0.1", sb.port, timeout=0.5)
     conn.request("GET", "/v2/rooms", headers={"Authorization": f"Bearer {sb.token()}"})
@@ -114,7 +114,7 @@ def test_given_a_long_stall_then_a_client_read_timeout_fires_and_stop_is_prompt(
 
 def test_given_a_trickle_then_the_real_response_arrives_one_byte_per_interval():
     interval = 0.003
-    with Sandbox(seed=2, scale="small", now=NOW, trickle_interval_seconds=interval) as sb:
+    with Sandbox(workspace=workspace(2), trickle_interval_seconds=interval) as sb:
         c = Client(sb)
         tid = sb.workspace.templates.asc[0]
         status, want = c.get(f"/v2/templates/{tid}/settings")
@@ -143,7 +143,7 @@ def test_given_a_trickle_then_the_real_response_arrives_one_byte_per_interval():
 
 
 def test_stop_during_a_trickle_is_prompt():
-    sb = Sandbox(seed=2, scale="small", now=NOW, fault_rate=1.0, fault_kinds=["trickle"]).start()
+    sb = Sandbox(workspace=workspace(2), fault_rate=1.0, fault_kinds=["trickle"]).start()
     assert sb.trickle_interval_seconds == 2
     conn = http.client.HTTPConnection("127.0.0.1", sb.port, timeout=10)
     conn.request("GET", "/v2/rooms", headers={"Authorization": f"Bearer {sb.token()}"})

@@ -1,10 +1,11 @@
 import re
 from collections import Counter
 
+from sandbox_testkit import NOW, workspace
+
 from source_100ms.sandbox import Workspace
 from source_100ms.sandbox.data import DAY, NS, ZERO_TIME, parse_ts
 
-NOW = "2025-06-01T12:00:00Z"
 TS_RX = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
 
 
@@ -26,7 +27,7 @@ def test_other_seed_gives_other_ids():
 
 
 def test_shape_of_the_small_workspace():
-    ws = Workspace(seed=1, scale="small", now=NOW)
+    ws = workspace(1)
     s = ws.summary()
     assert s["templates"] == 4 and s["rooms"] == 25
     assert 300 <= s["sessions"] <= 500
@@ -53,7 +54,7 @@ def test_shape_of_the_small_workspace():
 
 
 def test_timestamps_have_varying_fraction_digits():
-    ws = Workspace(seed=1, scale="small", now=NOW)
+    ws = workspace(1)
     digits = Counter()
     for s in ws.sessions.objects.values():
         for v in [s["created_at"], s["updated_at"]] + [p["joined_at"] for p in s["peers"].values()]:
@@ -65,7 +66,7 @@ def test_timestamps_have_varying_fraction_digits():
 
 def test_events_are_within_30_days_ascending_and_tied_to_real_sessions_and_peers():
     """On-time events ascend within a room; a late one is stamped after its session's end (late_events tests)."""
-    ws = Workspace(seed=1, scale="small", now=NOW)
+    ws = workspace(1)
     now = parse_ts(NOW)
     for room_id, re_ in ws.room_events.items():
         prev = 0

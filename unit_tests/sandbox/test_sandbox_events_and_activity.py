@@ -1,6 +1,8 @@
-from sandbox_testkit import NOW, Client
+import pytest
+from sandbox_testkit import NOW, Client, workspace
 
 from source_100ms.sandbox import Sandbox
+from source_100ms.sandbox.data import MINUTE, parse_ts
 
 
 def walk_events(client, room_id, limit=100, **params):
@@ -60,7 +62,7 @@ def test_event_filters(sb, client):
 
 
 def test_event_cursor_is_a_snapshot_and_expires_after_24h():
-    with Sandbox(seed=11, scale="small", now=NOW) as sb:
+    with Sandbox(workspace=workspace(11)) as sb:
         c = Client(sb)
         rid = max(sb.workspace.room_events, key=lambda r: sb.workspace.room_events[r].total)
         _, first = c.get("/v2/analytics/events", {"room_id": rid, "limit": 10})
@@ -111,7 +113,7 @@ def test_active_rooms(sb, client):
 
 
 def test_advance_creates_and_changes_records():
-    with Sandbox(seed=5, scale="small", now=NOW) as sb:
+    with Sandbox(workspace=workspace(5)) as sb:
         before = sb.ground_truth()
         active_before = list(sb.workspace.sessions_active)
         summary = sb.advance(minutes=13 * 60)  # every active session must end within 12 h
@@ -141,3 +143,17 @@ def test_the_generation_time_and_the_counts_are_reported_in_the_summary():
     summary = sb.workspace.summary()
     assert summary["sessions"] == len(sb.workspace.sessions.objects) > 0
     assert f"sessions={summary['sessions']}" in text and f"rooms={summary['rooms']}" in text
+
+
+def test_a_given_workspace_is_served_as_it_is():
+    ws = workspace(3)
+    ws.advance(90)
+    with Sandbox(workspace=ws, latency_ms=1) as sb:
+        assert sb.workspace is ws and (sb.seed, sb.scale) == (3, "small")
+        assert "seed=3 scale=small" in sb.summary_text() and "(given)" in sb.summary_text()
+        ended, _ = Client(sb).walk("/v2/sessions", {"active": "false"})
+        assert {s["id"] for s in ended} == set(ws.sessions_ended)
+        assert ws.now_ns == parse_ts(NOW) + 90 * MINUTE, "the clock as the advance left it"
+    for generation in ({"now": NOW}, {"events_total": 10}, {"sessions_per_hour": 5}):
+        with pytest.raises(ValueError, match="served as it is"):
+            Sandbox(workspace=ws, **generation)

@@ -10,14 +10,14 @@ import urllib.request
 import orjson
 import pytest
 import requests
-from sandbox_testkit import NOW, Client
+from sandbox_testkit import Client, workspace
 
 from source_100ms.sandbox import Sandbox
 
 
 @pytest.fixture()
 def fsb():
-    with Sandbox(seed=2, scale="small", now=NOW, retry_after_seconds=3) as s:
+    with Sandbox(workspace=workspace(2), retry_after_seconds=3) as s:
         yield s
 
 
@@ -150,7 +150,7 @@ def test_cli_help_lists_every_option():
 
 
 def test_options_and_summary_text_show_what_is_switched_on():
-    sb = Sandbox(seed=2, scale="small", now=NOW, order="oldest-first", strict_time_format=True,
+    sb = Sandbox(workspace=workspace(2), order="oldest-first", strict_time_format=True,
                  reject_limit_on="recordings", rate_limit_per_second=3, rate_limit_header=False,
                  repeat_cursor="ignore_start")  # fmt: skip
     opts = sb.options()
@@ -161,4 +161,4 @@ def test_options_and_summary_text_show_what_is_switched_on():
     for part in ["order=oldest-first", "strict_time_format=True", "reject_limit_on=['recordings']",
                  "repeat_cursor=ignore_start", "rate_limit_per_second=3.0", "rate_limit_header=False"]:  # fmt: skip
         assert part in text, part
-    assert "options:" not in Sandbox(seed=2, scale="small", now=NOW).summary_text()
+    assert "options:" not in Sandbox(workspace=workspace(2)).summary_text()

@@ -3,7 +3,7 @@ each visible (API, ground truth, total) only once the workspace clock reaches it
 
 import pytest
 import requests
-from sandbox_testkit import NOW, Client
+from sandbox_testkit import NOW, Client, workspace
 
 from source_100ms.sandbox import Sandbox, Workspace
 from source_100ms.sandbox.data import DAY, MINUTE, NS, parse_ts
@@ -20,7 +20,7 @@ ERROR_KEYS = {"user_id", "user_name", "peer_id", "account_id", "room_id", "sessi
 
 @pytest.fixture(scope="module")
 def ws():
-    return Workspace(seed=7, scale="small", now=NOW)
+    return workspace(7)
 
 
 def test_each_ended_session_with_peers_gets_late_events_stamped_after_its_end(ws):
@@ -58,7 +58,7 @@ def test_each_ended_session_with_peers_gets_late_events_stamped_after_its_end(ws
 
 
 def test_late_events_of_sessions_ended_just_before_the_clock_arrive_with_a_later_advance():
-    ws = Workspace(seed=7, scale="small", now=NOW)
+    ws = workspace(7)
     ws.advance(60)
     pending = ws.pending_late_events()
     assert pending, "the first advance ends sessions whose late events have not arrived"
@@ -75,7 +75,7 @@ def test_late_events_of_sessions_ended_just_before_the_clock_arrive_with_a_later
 
 
 def test_late_events_can_be_selected_by_session_type_and_room_and_obey_the_snapshot():
-    with Sandbox(seed=7, scale="small", now=NOW) as sb:
+    with Sandbox(workspace=workspace(7)) as sb:
         c = Client(sb)
         sb.advance(60)
         pending = requests.get(sb.url + "/_sandbox/pending_late_events", timeout=5).json()

@@ -6,7 +6,7 @@ import re
 import orjson
 import pytest
 import requests
-from sandbox_testkit import NOW, Client
+from sandbox_testkit import NOW, Client, workspace
 
 from source_100ms.sandbox import Sandbox, Workspace
 
@@ -15,7 +15,7 @@ SECRET = re.compile(r"sbxsecret-[a-z-]+-[0-9a-f]{24}")
 
 @pytest.fixture(scope="module")
 def ws():
-    return Workspace(seed=7, scale="small", now=NOW)
+    return workspace(7)
 
 
 def test_template_settings_carry_the_documented_storage_credentials(sb, client):
@@ -92,7 +92,7 @@ def test_stream_keys_are_secret(sb, client):
 
 def test_secrets_lists_exactly_the_secrets_the_api_answers():
     """Walk every endpoint that can carry a secret: every secret found is listed, every one listed is found."""
-    with Sandbox(seed=7, scale="small", now=NOW) as sb:
+    with Sandbox(workspace=workspace(7)) as sb:
         c = Client(sb)
         ws = sb.workspace
         text = []
@@ -133,15 +133,14 @@ def test_secrets_are_unique_and_stable_for_a_seed(ws):
 
 
 def test_a_disabled_rooms_stream_key_leaves_the_secrets():
-    ws = Workspace(seed=7, scale="small", now=NOW)
+    ws = workspace(7)
     rid, key = next((r, k) for r, k in ws.stream_keys.items() if ws.rooms.objects[r]["enabled"])
     assert key["key"] in ws.secrets()
     ws.disable_room(rid)
     assert key["key"] not in ws.secrets()
 
 
-def test_layered_assets_have_a_string_layer_and_num_layers_stays_a_string():
-    ws = Workspace(seed=11, scale="medium", now=NOW)
+def test_layered_assets_have_a_string_layer_and_num_layers_stays_a_string(ws):
     layered = [a for a in ws.recording_assets.objects.values() if "layer" in a["metadata"]]
     assert layered
     for a in layered:
