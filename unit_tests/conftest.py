@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import functools
 import gc
+import logging
 import pickle
 import time
 import typing
@@ -37,7 +38,13 @@ def pytest_configure(config) -> None:
 
 @pytest.fixture(autouse=True)
 def fresh_process_state():
-    """Each test starts without a cached token, a learned rate limit or shared pages, as a new process would."""
+    """Each test starts without a cached token, a learned rate limit or shared pages, and with the CDK's logger at
+    INFO, as a new process would.
+
+    The logger: the CDK's entry point turns the `airbyte` logger to DEBUG for a `--debug` run (its test harness's
+    `discover` always passes it) and never back, so every later read in the worker logged each request, headers
+    and body, at DEBUG (1,026 records, the suite's time in logging 4.2 s -> 1.0 s when reset), and a test could
+    pass only on the logs an earlier test switched on."""
     _clear_process_state()
     yield
     _clear_process_state()
@@ -46,6 +53,7 @@ def fresh_process_state():
 def _clear_process_state() -> None:
     from source_100ms.components import auth, requester, transport
 
+    logging.getLogger("airbyte").setLevel(logging.INFO)  # airbyte_cdk.logger.init_logger's level
     auth._minters.clear()
     with transport._limiters_lock:
         transport._limiters.clear()
