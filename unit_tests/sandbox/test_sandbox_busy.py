@@ -141,8 +141,8 @@ def test_busy_is_deterministic(busy):
     assert again.pending_late_events() == busy.pending_late_events()
 
 
-def test_a_13_hour_lookback_through_the_api_reads_hundreds_of_sessions(fresh_busy):
-    with Sandbox(workspace=fresh_busy, strict_time_format=True) as sb:
+def test_a_13_hour_lookback_through_the_api_reads_hundreds_of_sessions(busy):
+    with Sandbox(workspace=busy, strict_time_format=True) as sb:  # reads only: the module's own workspace
         c = Client(sb)
         after = fmt_ts(sb.workspace.now_ns - 13 * HOUR)[:19] + ".000Z"
         ended, _ = c.walk("/v2/sessions", {"active": "false", "after": after})
