@@ -120,3 +120,15 @@ def test_given_malformed_state_when_read_then_clean_restart_or_clear_error(reque
     assert output.errors == []
     assert [r["id"] for r in records(output)] == [oid(1)], "the stream is read again from the start"
     assert any("saved state of stream sessions" in log.log.message for log in output.logs) is warned
+
+
+def test_given_a_slow_start_when_check_waits_then_it_answers_within_27_seconds_of_the_package_load(monkeypatch):
+    """`check` answers within 30 s of the process start: the wait for the server is what start-up left of 27 s
+    (importing the CDK took 5 s on a loaded machine), between 5 and 25 s."""
+    import source_100ms
+    from source_100ms.source import check_wait_seconds
+
+    monkeypatch.setattr(source_100ms, "LOADED_AT", 1000.0)
+    assert check_wait_seconds(1001.0) == 25, "a quick start: the whole 25 s"
+    assert check_wait_seconds(1005.0) == 22, "5 s of start-up: 22 s left"
+    assert check_wait_seconds(1030.0) == 5, "never less than 5 s for the server"
