@@ -122,13 +122,15 @@ def test_given_malformed_state_when_read_then_clean_restart_or_clear_error(reque
     assert any("saved state of stream sessions" in log.log.message for log in output.logs) is warned
 
 
-def test_given_a_slow_start_when_check_waits_then_it_answers_within_27_seconds_of_the_package_load(monkeypatch):
-    """`check` answers within 30 s of the process start: the wait for the server is what start-up left of 27 s
+def test_given_a_slow_start_when_check_waits_then_it_answers_within_27_seconds_of_the_executable_start(monkeypatch):
+    """`check` answers within 30 s of the executable's start: the wait for the server is what start-up left of 27 s
     (importing the CDK took 5 s on a loaded machine), between 5 and 25 s."""
     import source_100ms
     from source_100ms.source import check_wait_seconds
 
-    monkeypatch.setattr(source_100ms, "LOADED_AT", 1000.0)
+    monkeypatch.setattr(source_100ms, "STARTED_AT", None)
+    assert check_wait_seconds(1e9) == 25, "no executable (tests, Airbyte's runner): the whole 25 s"
+    monkeypatch.setattr(source_100ms, "STARTED_AT", 1000.0)
     assert check_wait_seconds(1001.0) == 25, "a quick start: the whole 25 s"
     assert check_wait_seconds(1005.0) == 22, "5 s of start-up: 22 s left"
     assert check_wait_seconds(1030.0) == 5, "never less than 5 s for the server"
